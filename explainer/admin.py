@@ -1,0 +1,266 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+
+from .linking import normalize_alias, parse_html
+from .models import Actor, Alias, Article, BackgroundNote, Figure, Mention, Source
+from .sanitize import sanitize_body_html
+from .services import article_relink, deferred_relinking, entry_ensure_name_alias
+
+admin.site.site_header = "Explainer newsroom"
+admin.site.site_title = "Explainer newsroom"
+admin.site.index_title = "Stories and context"
+
+
+class DeferredRelinkingAdmin(admin.ModelAdmin):
+    """Relink each affected story once per admin save, after the entry and all its inlines
+    are saved, rather than once per alias."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        with deferred_relinking():
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        with deferred_relinking():
+            return super().delete_view(request, object_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        with deferred_relinking():
+            return super().changelist_view(request, extra_context)
+
+
+class AliasFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        seen: dict[str, str] = {}
+        for form in self.forms:
+            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            text = form.cleaned_data.get("text") or ""
+            key = normalize_alias(text)
+            if key in seen:
+                form.add_error("text", f"“{text}” repeats “{seen[key]}” above.")
+            seen[key] = text
+
+
+class AliasInline(admin.TabularInline):
+    model = Alias
+    formset = AliasFormSet
+    fields = ["text", "case_sensitive"]
+    extra = 1
+
+
+class SourceInline(admin.TabularInline):
+    model = Source
+    fields = ["label", "url", "position"]
+    extra = 1
+
+
+class EntryAdmin(DeferredRelinkingAdmin):
+    inlines = [AliasInline, SourceInline]
+    list_filter = ["kind"]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                num_stories=Count(
+                    "mentions__article", filter=Q(mentions__is_suppressed=False), distinct=True
+                ),
+                num_aliases=Count("aliases", distinct=True),
+            )
+        )
+
+    @admin.display(description="Stories", ordering="num_stories")
+    def story_count(self, obj):
+        return obj.num_stories
+
+    @admin.display(description="Aliases", ordering="num_aliases")
+    def alias_count(self, obj):
+        return obj.num_aliases
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        entry_ensure_name_alias(form.instance)
+
+
+@admin.register(Actor)
+class ActorAdmin(EntryAdmin):
+    list_display = ["name", "kind", "description", "alias_count", "story_count", "updated_at"]
+    search_fields = ["name", "description", "aliases__text"]
+    prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "kind", "description", "summary"]}),
+        ("Image", {"fields": ["image", "image_alt", "image_credit"]}),
+        ("Links", {"fields": ["wikidata_id"]}),
+    ]
+
+
+@admin.register(BackgroundNote)
+class BackgroundNoteAdmin(EntryAdmin):
+    list_display = ["title", "kind", "starts_on", "ends_on", "alias_count", "story_count"]
+    search_fields = ["title", "description", "aliases__text"]
+    prepopulated_fields = {"slug": ["title"]}
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "kind", "description", "summary", "body"]}),
+        ("Dates", {"fields": ["starts_on", "ends_on"]}),
+    ]
+
+
+class FigureInline(admin.StackedInline):
+    model = Figure
+    fields = ["position", "image", "alt_text", "caption", "credit"]
+    extra = 0
+
+
+class MentionForm(forms.ModelForm):
+    class Meta:
+        model = Mention
+        fields = ["actor", "note", "quote", "is_suppressed"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool(cleaned.get("actor")) == bool(cleaned.get("note")):
+            raise ValidationError("Choose either an actor or a background note, not both.")
+        return cleaned
+
+    def save(self, commit=True):
+        # An editor who re-points or re-quotes a found mention takes it over: relinking
+        # will then keep it as the editor placed it.
+        if {"actor", "note", "quote"} & set(self.changed_data):
+            self.instance.origin = Mention.Origin.EDITOR
+        return super().save(commit)
+
+
+class MentionFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        text = parse_html(sanitize_body_html(self.instance.body or "")).text
+        for form in self.forms:
+            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            quote = form.cleaned_data.get("quote") or ""
+            if quote and quote not in text:
+                form.add_error("quote", f"“{quote}” does not occur in the story's text.")
+
+
+class MentionInline(admin.TabularInline):
+    model = Mention
+    form = MentionForm
+    formset = MentionFormSet
+    fields = [
+        "quote",
+        "actor",
+        "note",
+        "is_suppressed",
+        "origin",
+        "start",
+        "is_linked",
+        "is_orphaned",
+    ]
+    readonly_fields = ["origin", "start", "is_linked", "is_orphaned"]
+    autocomplete_fields = ["actor", "note"]
+    extra = 1
+    verbose_name = "linked mention"
+    verbose_name_plural = (
+        "Linked mentions (found automatically or placed by an editor; "
+        "tick “don't link here” to suppress one)"
+    )
+
+    def get_queryset(self, request):
+        # Repeats that are not linked would only bury the links an editor reviews.
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                Q(is_linked=True)
+                | Q(is_suppressed=True)
+                | Q(is_orphaned=True)
+                | Q(origin=Mention.Origin.EDITOR)
+            )
+            .select_related("actor", "note")
+        )
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["headline", "status", "published_at", "outlet", "entry_count"]
+    list_filter = ["status", "outlet"]
+    search_fields = ["headline", "byline", "body_text"]
+    date_hierarchy = "published_at"
+    prepopulated_fields = {"slug": ["headline"]}
+    inlines = [FigureInline, MentionInline]
+    fieldsets = [
+        (None, {"fields": ["headline", "slug", "dek", "byline", "dateline"]}),
+        ("Publication", {"fields": ["status", "published_at", "outlet", "original_url"]}),
+        ("Text", {"fields": ["body", "link_every_mention"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                num_entries=Count(
+                    "mentions__actor", filter=Q(mentions__is_suppressed=False), distinct=True
+                )
+                + Count("mentions__note", filter=Q(mentions__is_suppressed=False), distinct=True)
+            )
+        )
+
+    @admin.display(description="Entries mentioned", ordering="num_entries")
+    def entry_count(self, obj):
+        return obj.num_entries
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Editors' mentions were saved after the article: place them in the text now.
+        article_relink(form.instance)
+
+
+@admin.register(Alias)
+class AliasAdmin(DeferredRelinkingAdmin):
+    list_display = ["text", "actor", "note", "case_sensitive"]
+    list_filter = ["case_sensitive"]
+    search_fields = ["text", "actor__name", "note__title"]
+    autocomplete_fields = ["actor", "note"]
+    fields = ["text", "actor", "note", "case_sensitive"]
+
+
+@admin.register(Mention)
+class MentionAdmin(admin.ModelAdmin):
+    list_display = ["quote", "article", "actor", "note", "origin", "is_linked", "is_suppressed"]
+    list_filter = ["origin", "is_linked", "is_suppressed", "is_orphaned"]
+    search_fields = ["quote", "article__headline"]
+    autocomplete_fields = ["article", "actor", "note"]
+    list_select_related = ["article", "actor", "note"]
+    form = MentionForm
+    fields = ["article", "actor", "note", "quote", "is_suppressed"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        article_relink(obj.article)
+
+    def delete_model(self, request, obj):
+        article = obj.article
+        super().delete_model(request, obj)
+        article_relink(article)
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["label", "url", "actor", "note"]
+    search_fields = ["label", "url"]
+    autocomplete_fields = ["actor", "note"]
+    list_select_related = ["actor", "note"]
+
+
+@admin.register(Figure)
+class FigureAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "article", "credit", "position"]
+    search_fields = ["caption", "credit", "article__headline"]
+    autocomplete_fields = ["article"]
+    list_select_related = ["article"]

@@ -1,0 +1,37 @@
+import datetime as dt
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from explainer.importing import parse_story
+from explainer.services import article_import, context_library_load, deferred_relinking
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+SEED_STORY = DEMO_DIR / "korea-times-2019-04-25-kim-putin-summit.txt"
+CONTEXT_LIBRARY = DEMO_DIR / "context_library.json"
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo: the context library and The Korea Times' story of 25 April 2019 on "
+        "the first Kim Jong-un / Vladimir Putin summit. Safe to run again: it updates in place."
+    )
+
+    def handle(self, *args, **options):
+        with transaction.atomic(), deferred_relinking():
+            counts = context_library_load(json.loads(CONTEXT_LIBRARY.read_text(encoding="utf-8")))
+            article, _ = article_import(
+                parse_story(SEED_STORY.read_text(encoding="utf-8")),
+                outlet="The Korea Times",
+                original_url="https://m.koreatimes.co.kr/pages/article.amp.asp?newsIdx=267789",
+                published_at=dt.datetime(2019, 4, 25, 12, 0, tzinfo=dt.UTC),
+                publish=True,
+            )
+        linked = article.mentions.filter(is_linked=True).count()
+        self.stdout.write(
+            f"Context library: {counts['created']} entries created, {counts['updated']} updated.\n"
+            f"Story: “{article.headline}” at {article.get_absolute_url()} "
+            f"with {linked} mentions linked."
+        )

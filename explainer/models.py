@@ -1,0 +1,556 @@
+"""The domain: stories, the context library (actors and background notes), the surface
+forms that name them (aliases), and the places stories mention them (mentions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinLengthValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .linking import normalize_alias, parse_html
+from .sanitize import html_to_text, sanitize_body_html, sanitize_summary_html
+
+MAX_BODY_CHARS = 1_000_000
+
+partial_date_validator = RegexValidator(
+    r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$",
+    "Enter a year (2003), a year and month (2003-08) or a full date (2003-08-27).",
+)
+wikidata_validator = RegexValidator(
+    r"^Q[1-9]\d*$", "A Wikidata ID is a capital Q followed by digits, e.g. Q56226."
+)
+
+
+class PartialDateField(models.CharField):
+    """A date known to the year, the month or the day, stored as ISO text ("2003",
+    "2003-08", "2003-08-27") so that sorting the text sorts the dates."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 10)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("validators", [partial_date_validator])
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("validators", None)
+        return name, path, args, kwargs
+
+
+def format_partial_date(value: str) -> str:
+    """ "2003" -> "2003"; "2003-08" -> "August 2003"; "2003-08-27" -> "27 August 2003"."""
+    if not value:
+        return ""
+    parts = [int(part) for part in value.split("-")]
+    if len(parts) == 1:
+        return str(parts[0])
+    if len(parts) == 2:
+        return dt.date(parts[0], parts[1], 1).strftime("%B %Y")
+    day = dt.date(*parts)
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+def validate_partial_date_exists(value: str) -> None:
+    if value.count("-") == 2:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(f"{value} is not a date in the calendar.") from None
+
+
+def unique_slug(model: type[models.Model], text: str, *, exclude_pk=None, fallback: str) -> str:
+    """A unicode-safe slug for ``text`` not yet used by ``model``: "김정은-푸틴", "story-2"."""
+    base = slugify(text, allow_unicode=True)[:180].strip("-") or fallback
+    slug, number = base, 2
+    others = model.objects.exclude(pk=exclude_pk) if exclude_pk else model.objects.all()
+    while others.filter(slug=slug).exists():
+        slug = f"{base}-{number}"
+        number += 1
+    return slug
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+
+class Article(models.Model):
+    """A story as readers see it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    headline = models.CharField(max_length=300)
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        allow_unicode=True,
+        blank=True,
+        help_text="The story's address. Leave blank to make one from the headline.",
+    )
+    dek = models.CharField(
+        "standfirst",
+        max_length=500,
+        blank=True,
+        help_text="The line under the headline that says what the story is about.",
+    )
+    byline = models.CharField(max_length=200, blank=True, help_text="For example: Lee Min-hyung.")
+    outlet = models.CharField(
+        max_length=200, blank=True, help_text="The publication the story first ran in, if not ours."
+    )
+    original_url = models.URLField(
+        "original URL",
+        max_length=500,
+        blank=True,
+        help_text="Where the story first ran, if elsewhere.",
+    )
+    dateline = models.CharField(max_length=100, blank=True, help_text="For example: Vladivostok.")
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the story was published. Required to publish."
+    )
+    status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
+    body = models.TextField(
+        help_text="HTML. Unsafe tags and attributes are removed when you save.",
+        validators=[MinLengthValidator(1)],
+    )
+    body_html = models.TextField(editable=False, default="")
+    body_text = models.TextField(editable=False, default="")
+    # The story's text in the matcher's normal form, so that the articles an alias may
+    # occur in can be found with one ``contains`` query before relinking them.
+    match_text = models.TextField(editable=False, default="")
+    linked_body_html = models.TextField(editable=False, default="")
+    link_every_mention = models.BooleanField(
+        default=False,
+        help_text="Link every mention of an entry, not only the first one in the story.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="article_published_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return self.headline
+
+    def save(self, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Article, self.headline, exclude_pk=self.pk, fallback="story")
+        self.body_html = sanitize_body_html(self.body)
+        self.body_text = html_to_text(self.body_html)
+        self.match_text = normalize_alias(parse_html(self.body_html).text)
+        super().save(**kwargs)
+        from .services import article_relink
+
+        article_relink(self)
+
+    def get_absolute_url(self):
+        return reverse("article_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if self.status == self.Status.PUBLISHED and not self.published_at:
+            raise ValidationError({"published_at": "A published story needs a publication date."})
+        if len(self.body) > MAX_BODY_CHARS:
+            raise ValidationError(
+                {
+                    "body": f"The body is {len(self.body):,} characters long; the limit is "
+                    f"{MAX_BODY_CHARS:,}. Split the story or remove pasted material."
+                }
+            )
+
+    @property
+    def is_published(self) -> bool:
+        return bool(
+            self.status == self.Status.PUBLISHED
+            and self.published_at
+            and self.published_at <= timezone.now()
+        )
+
+
+class Figure(models.Model):
+    """A photo (or a photo's caption, when we hold no licence for the image) in a story."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="figures")
+    position = models.PositiveIntegerField(default=0, help_text="Figures show in this order.")
+    image = models.ImageField(upload_to="figures/%Y/%m/", blank=True)
+    alt_text = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="What the image shows, for readers who cannot see it. Required with an image.",
+    )
+    caption = models.TextField(blank=True)
+    credit = models.CharField(max_length=200, blank=True, help_text="For example: AP-Yonhap.")
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.caption[:80] or f"Figure {self.position}"
+
+    def clean(self):
+        if self.image and not self.alt_text.strip():
+            raise ValidationError({"alt_text": "Describe the image for readers who cannot see it."})
+        if not self.image and not self.caption.strip():
+            raise ValidationError({"caption": "A figure needs an image or a caption."})
+
+
+class ContextEntry(models.Model):
+    """What actors and background notes share: an address, a one-line description and a
+    short summary shown on cards."""
+
+    slug = models.SlugField(
+        max_length=120,
+        unique=True,
+        allow_unicode=True,
+        help_text="The entry's address, shared by actors and notes: it must be unique across both.",
+    )
+    description = models.CharField(
+        max_length=200,
+        help_text='One line on who or what this is, e.g. "President of Russia". No full stop.',
+    )
+    summary = models.TextField(
+        blank=True,
+        help_text="A few sentences for the context card. Links and emphasis only; "
+        "anything else is removed when you save.",
+    )
+    summary_html = models.TextField(editable=False, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, **kwargs):
+        self.summary_html = sanitize_summary_html(self.summary)
+        super().save(**kwargs)
+
+    def clean(self):
+        slug_owner = other_entry_with_slug(self.slug, exclude=self)
+        if slug_owner is not None:
+            raise ValidationError({"slug": f"“{slug_owner}” already uses the address {self.slug}."})
+        if self.label:
+            owner = alias_owner(self.label, exclude=self)
+            if owner is not None:
+                raise ValidationError(
+                    f"“{self.label}” is already an alias of {owner}: one phrase can point to only "
+                    "one entry. Rename this entry or remove that alias first."
+                )
+
+    @property
+    def entry_field(self) -> str:
+        return "actor" if isinstance(self, Actor) else "note"
+
+    @property
+    def label(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def entry_key(self) -> str:
+        return f"{self._meta.model_name}:{self.pk}"
+
+
+def other_entry_with_slug(slug: str, *, exclude: ContextEntry) -> ContextEntry | None:
+    for model in (Actor, BackgroundNote):
+        queryset = model.objects.filter(slug=slug)
+        if isinstance(exclude, model) and exclude.pk:
+            queryset = queryset.exclude(pk=exclude.pk)
+        found = queryset.first()
+        if found:
+            return found
+    return None
+
+
+def alias_owner(text: str, *, exclude: ContextEntry | None = None) -> ContextEntry | None:
+    """The entry another alias with this normal form already names, if any."""
+    queryset = Alias.objects.filter(normalized=normalize_alias(text)).select_related(
+        "actor", "note"
+    )
+    for alias in queryset:
+        if exclude is not None and alias.entry == exclude:
+            continue
+        return alias.entry
+    return None
+
+
+class Actor(ContextEntry):
+    """A person, organization, country or place that stories mention."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", "Person"
+        ORGANIZATION = "organization", "Organization"
+        COUNTRY = "country", "Country"
+        PLACE = "place", "Place"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.PERSON)
+    image = models.ImageField(upload_to="actors/", blank=True)
+    image_alt = models.CharField("image alt text", max_length=300, blank=True)
+    image_credit = models.CharField(max_length=200, blank=True)
+    wikidata_id = models.CharField(
+        "Wikidata ID",
+        max_length=20,
+        blank=True,
+        validators=[wikidata_validator],
+        help_text="For example Q56226 (Kim Jong-un). Links the entry to Wikidata.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("actor_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        super().clean()
+        if self.image and not self.image_alt.strip():
+            raise ValidationError(
+                {"image_alt": "Describe the image for readers who cannot see it."}
+            )
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+    @property
+    def wikidata_url(self) -> str:
+        return f"https://www.wikidata.org/wiki/{self.wikidata_id}" if self.wikidata_id else ""
+
+
+class BackgroundNote(ContextEntry):
+    """An event, process, agreement or topic that explains a story."""
+
+    class Kind(models.TextChoices):
+        EVENT = "event", "Event"
+        PROCESS = "process", "Talks or process"
+        AGREEMENT = "agreement", "Agreement"
+        TOPIC = "topic", "Topic"
+
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.TOPIC)
+    body = models.TextField(blank=True, help_text="Longer background, HTML. Optional.")
+    body_html = models.TextField(editable=False, default="")
+    starts_on = PartialDateField(help_text="YYYY, YYYY-MM or YYYY-MM-DD. Optional.")
+    ends_on = PartialDateField(help_text="YYYY, YYYY-MM or YYYY-MM-DD. Optional.")
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = "background note"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on="") | Q(starts_on="") | Q(ends_on__gte=models.F("starts_on")),
+                name="note_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, **kwargs):
+        self.body_html = sanitize_body_html(self.body)
+        super().save(**kwargs)
+
+    def get_absolute_url(self):
+        return reverse("note_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        super().clean()
+        for field in ("starts_on", "ends_on"):
+            try:
+                validate_partial_date_exists(getattr(self, field))
+            except ValidationError as error:
+                raise ValidationError({field: error.messages}) from None
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "The end cannot come before the start."})
+
+    @property
+    def label(self) -> str:
+        return self.title
+
+    @property
+    def date_range(self) -> str:
+        start, end = format_partial_date(self.starts_on), format_partial_date(self.ends_on)
+        if start and end and start != end:
+            return f"{start} – {end}"
+        return start or end
+
+
+def exactly_one_entry(prefix: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=(Q(actor__isnull=False) & Q(note__isnull=True))
+        | (Q(actor__isnull=True) & Q(note__isnull=False)),
+        name=f"{prefix}_exactly_one_entry",
+    )
+
+
+def actor_link(related_name: str) -> models.ForeignKey:
+    return models.ForeignKey(
+        Actor, null=True, blank=True, on_delete=models.CASCADE, related_name=related_name
+    )
+
+
+def note_link(related_name: str) -> models.ForeignKey:
+    return models.ForeignKey(
+        BackgroundNote,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name=related_name,
+        verbose_name="background note",
+    )
+
+
+class EntryLinkMixin(models.Model):
+    """A row that belongs to exactly one actor or one background note (``actor``/``note``
+    are declared by each model, for their related names)."""
+
+    class Meta:
+        abstract = True
+
+    @property
+    def entry(self) -> ContextEntry | None:
+        return self.actor or self.note
+
+    def clean_entry(self):
+        if bool(self.actor_id) == bool(self.note_id):
+            raise ValidationError("Choose either an actor or a background note, not both.")
+
+
+class Alias(EntryLinkMixin):
+    """A surface form that names an entry in story text: a spelling, a short form, another
+    script ("Kim Jong Un", "Kim", "김정은", "Ким Чен Ын")."""
+
+    actor = actor_link("aliases")
+    note = note_link("aliases")
+    text = models.CharField(
+        max_length=200,
+        help_text="Exactly as it may appear in a story. Hyphens, spaces and curly apostrophes "
+        "match each other.",
+    )
+    normalized = models.CharField(max_length=200, unique=True, editable=False)
+    case_sensitive = models.BooleanField(
+        default=False,
+        help_text="Match only with this capitalisation. Use for short forms such as “US” or “Kim”.",
+    )
+
+    class Meta:
+        verbose_name_plural = "aliases"
+        ordering = ["text"]
+        constraints = [exactly_one_entry("alias")]
+
+    def __str__(self):
+        return self.text
+
+    def save(self, **kwargs):
+        self.text = " ".join(self.text.split())
+        self.normalized = normalize_alias(self.text)
+        super().save(**kwargs)
+
+    def clean(self):
+        self.text = " ".join(self.text.split())
+        if len(self.text) < 2:
+            raise ValidationError({"text": "An alias needs at least two characters."})
+        if self.actor_id or self.note_id:
+            self.clean_entry()
+        clash = (
+            Alias.objects.filter(normalized=normalize_alias(self.text))
+            .exclude(pk=self.pk)
+            .select_related("actor", "note")
+            .first()
+        )
+        if clash is None:
+            return
+        if self.entry is not None and clash.entry == self.entry:
+            message = f"“{clash.text}” is already an alias of this entry."
+        else:
+            message = (
+                f"“{self.text}” already points to {clash.entry} (as “{clash.text}”). One phrase "
+                "can link to only one entry: remove it there first, or choose a longer phrase."
+            )
+        raise ValidationError({"text": message})
+
+    def validate_unique(self, exclude=None):
+        # ``normalized`` is derived, so Django's own unique check would never see it;
+        # ``clean`` reports the clash in words an editor understands.
+        exclude = set(exclude or ()) | {"normalized"}
+        super().validate_unique(exclude=exclude)
+
+
+class Source(EntryLinkMixin):
+    """Where an entry's facts come from."""
+
+    actor = actor_link("sources")
+    note = note_link("sources")
+    label = models.CharField(max_length=200, help_text="For example: Yonhap News Agency.")
+    url = models.URLField("URL", max_length=500)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [exactly_one_entry("source")]
+
+    def __str__(self):
+        return self.label
+
+
+class Mention(EntryLinkMixin):
+    """A place where a story mentions an entry, anchored like a W3C Web Annotation:
+    the exact quote, its surroundings and its offset in the story's text."""
+
+    class Origin(models.TextChoices):
+        AUTOMATIC = "auto", "Found automatically"
+        EDITOR = "editor", "Placed by an editor"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="mentions")
+    actor = actor_link("mentions")
+    note = note_link("mentions")
+    quote = models.CharField(max_length=300, help_text="The exact words in the story.")
+    prefix = models.CharField(max_length=100, blank=True, editable=False)
+    suffix = models.CharField(max_length=100, blank=True, editable=False)
+    start = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, help_text="Character offset in the story's text."
+    )
+    origin = models.CharField(max_length=10, choices=Origin, default=Origin.EDITOR)
+    is_suppressed = models.BooleanField(
+        "don't link here",
+        default=False,
+        help_text="Keep the mention on record but show it as plain text.",
+    )
+    is_linked = models.BooleanField(default=False, editable=False)
+    is_orphaned = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="The quote could not be found in the story's text after an edit.",
+    )
+
+    class Meta:
+        ordering = ["article", "start", "pk"]
+        constraints = [
+            exactly_one_entry("mention"),
+            models.CheckConstraint(
+                condition=~Q(origin="auto") | Q(start__isnull=False), name="mention_auto_has_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["article", "start"])]
+
+    def __str__(self):
+        return f"{self.quote} → {self.entry}"
+
+    def clean(self):
+        self.clean_entry()

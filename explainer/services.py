@@ -1,0 +1,333 @@
+"""Write paths shared by the admin, the importers and the signals: relinking stories
+against the context library."""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from .importing import ParsedStory
+from .linking import (
+    Hit,
+    Link,
+    Matcher,
+    Term,
+    anchor,
+    find_mentions,
+    locate,
+    mark_mentions,
+    normalize_alias,
+    parse_html,
+)
+from .models import Actor, Alias, Article, BackgroundNote, ContextEntry, Figure, Mention, Source
+
+_pending: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
+    "pending_relinks", default=None
+)
+
+
+@contextmanager
+def deferred_relinking() -> Iterator[None]:
+    """Collect relink requests and run each affected story once, at the end: an admin save
+    touches an entry and several aliases, but each story should be relinked only once."""
+    if _pending.get() is not None:
+        yield
+        return
+    token = _pending.set(set())
+    try:
+        yield
+        pending = _pending.get()
+    finally:
+        _pending.reset(token)
+    if pending:
+        articles_relink(Article.objects.filter(pk__in=pending))
+
+
+def request_relink(article_ids: Iterable[int]) -> None:
+    ids = set(article_ids)
+    if not ids:
+        return
+    pending = _pending.get()
+    if pending is not None:
+        pending.update(ids)
+    else:
+        articles_relink(Article.objects.filter(pk__in=ids))
+
+
+def articles_mentioning(entry: ContextEntry) -> set[int]:
+    return set(
+        Mention.objects.filter(**{entry.entry_field: entry}).values_list("article_id", flat=True)
+    )
+
+
+def articles_containing(normalized_alias: str) -> set[int]:
+    return set(
+        Article.objects.filter(match_text__contains=normalized_alias).values_list("pk", flat=True)
+    )
+
+
+class Library:
+    """The context library as the linker needs it: a matcher and the entries it points to."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, ContextEntry] = {}
+        terms = []
+        for alias in Alias.objects.select_related("actor", "note"):
+            entry = alias.entry
+            self.entries[entry.entry_key] = entry
+            terms.append(
+                Term(text=alias.text, target=entry.entry_key, case_sensitive=alias.case_sensitive)
+            )
+        self.matcher = Matcher(terms)
+
+    def mention_fields(self, key: str) -> dict:
+        entry = self.entries[key]
+        return {entry.entry_field: entry}
+
+
+def articles_relink(articles: Iterable[Article]) -> None:
+    library = Library()
+    for article in articles:
+        article_relink(article, library=library)
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start < other_end and other_start < end for other_start, other_end in spans)
+
+
+def _entry_key(mention: Mention) -> str:
+    return mention.entry.entry_key
+
+
+@transaction.atomic
+def article_relink(article: Article, *, library: Library | None = None) -> None:
+    """Find the story's mentions again and re-render its linked body.
+
+    Automatic mentions are recomputed from the library; editors' own mentions and their
+    suppressions are re-anchored by quote and context, so they survive copy edits. A mention
+    that cannot be found again is kept and flagged as orphaned, never dropped."""
+    library = library or Library()
+    parsed = parse_html(article.body_html)
+    text = parsed.text
+    existing = list(article.mentions.select_related("actor", "note"))
+
+    placed: list[tuple[int, int]] = []
+    editor_mentions = [m for m in existing if m.origin == Mention.Origin.EDITOR]
+    for mention in sorted(editor_mentions, key=lambda m: (m.start is None, m.start or 0, m.pk)):
+        position = locate(
+            text=text,
+            quote=mention.quote,
+            prefix=mention.prefix,
+            suffix=mention.suffix,
+            near=mention.start or 0,
+        )
+        end = None if position is None else position + len(mention.quote)
+        if (
+            position is None
+            or not parsed.is_linkable_span(position, end)
+            or _overlaps(position, end, placed)
+        ):
+            mention.is_orphaned = True
+            continue
+        found = anchor(text=text, start=position, end=end)
+        mention.prefix, mention.suffix, mention.start = found.prefix, found.suffix, found.start
+        mention.is_orphaned = False
+        placed.append((position, end))
+
+    hits = [
+        hit
+        for hit in find_mentions(parsed=parsed, matcher=library.matcher)
+        if not _overlaps(hit.start, hit.end, placed)
+    ]
+    suppressed_at = _carry_suppressions(
+        text=text,
+        hits=hits,
+        old=[m for m in existing if m.origin == Mention.Origin.AUTOMATIC and m.is_suppressed],
+    )
+
+    auto_mentions = []
+    for hit in hits:
+        found = anchor(text=text, start=hit.start, end=hit.end)
+        auto_mentions.append(
+            Mention(
+                article=article,
+                quote=found.quote[:300],
+                prefix=found.prefix,
+                suffix=found.suffix,
+                start=hit.start,
+                origin=Mention.Origin.AUTOMATIC,
+                is_suppressed=hit.start in suppressed_at,
+                **library.mention_fields(hit.target),
+            )
+        )
+
+    links = _choose_links(
+        mentions=[*auto_mentions, *(m for m in editor_mentions if not m.is_orphaned)],
+        every_mention=article.link_every_mention,
+    )
+    linked_html = mark_mentions(parsed=parsed, links=links)
+
+    # Old automatic mentions are replaced wholesale; their suppressions were carried over
+    # above to the new mentions of the same words (a suppression of words that are gone
+    # from the story has nothing left to apply to).
+    article.mentions.filter(origin=Mention.Origin.AUTOMATIC).delete()
+    Mention.objects.bulk_create(auto_mentions)
+    if editor_mentions:
+        Mention.objects.bulk_update(
+            editor_mentions, ["prefix", "suffix", "start", "is_orphaned", "is_linked"]
+        )
+    Article.objects.filter(pk=article.pk).update(linked_body_html=linked_html)
+    article.linked_body_html = linked_html
+
+
+def _carry_suppressions(*, text: str, hits: list[Hit], old: list[Mention]) -> set[int]:
+    """Offsets of new hits that an editor had suppressed before the text or library changed."""
+    by_start = {hit.start: hit for hit in hits}
+    suppressed: set[int] = set()
+    for mention in old:
+        position = locate(
+            text=text,
+            quote=mention.quote,
+            prefix=mention.prefix,
+            suffix=mention.suffix,
+            near=mention.start or 0,
+        )
+        hit = by_start.get(position) if position is not None else None
+        if hit is not None and hit.target == _entry_key(mention):
+            suppressed.add(position)
+    return suppressed
+
+
+def _choose_links(*, mentions: list[Mention], every_mention: bool) -> list[Link]:
+    """First mention of each entry (or every one), skipping suppressed ones; an editor's own
+    mention is always linked."""
+    links: list[Link] = []
+    seen: set[str] = set()
+    for mention in sorted(mentions, key=lambda m: m.start):
+        key = _entry_key(mention)
+        mention.is_linked = False
+        if mention.is_suppressed:
+            continue
+        if key in seen and not every_mention and mention.origin != Mention.Origin.EDITOR:
+            continue
+        seen.add(key)
+        mention.is_linked = True
+        entry = mention.entry
+        links.append(
+            Link(
+                start=mention.start,
+                end=mention.start + len(mention.quote),
+                href=entry.get_absolute_url(),
+                css_class=f"mention mention--{entry.kind}",
+            )
+        )
+    return links
+
+
+def entry_ensure_name_alias(entry: ContextEntry) -> None:
+    """An entry's own name always links to it: keep it in the alias table, where the
+    one-phrase-one-entry rule is enforced. A clash has been reported by the entry's form."""
+    normalized = normalize_alias(entry.label)
+    if len(normalized) >= 2 and not Alias.objects.filter(normalized=normalized).exists():
+        Alias.objects.create(text=entry.label, **{entry.entry_field: entry})
+
+
+def article_import(
+    story: ParsedStory,
+    *,
+    outlet: str = "",
+    original_url: str = "",
+    published_at: dt.datetime | None = None,
+    publish: bool = False,
+) -> tuple[Article, bool]:
+    """Create or update the story with this headline's slug from a parsed text file.
+
+    Importing the same file twice updates the same row and replaces its figures, so the
+    demo and re-imports never duplicate anything."""
+    if published_at is None and story.published_on is not None:
+        published_at = dt.datetime.combine(story.published_on, dt.time(12), tzinfo=dt.UTC)
+    if publish and published_at is None:
+        raise ValueError(f"“{story.headline}” has no date, so it cannot be published.")
+    slug = slugify(story.headline, allow_unicode=True)[:180].strip("-") or None
+    article = Article.objects.filter(slug=slug).first() if slug else None
+    created = article is None
+    article = article or Article()
+    article.headline = story.headline
+    article.dek = story.dek
+    article.byline = story.byline
+    article.outlet = outlet or story.outlet
+    article.original_url = original_url or story.original_url
+    article.dateline = story.dateline
+    article.published_at = published_at
+    article.status = Article.Status.PUBLISHED if publish else Article.Status.DRAFT
+    article.body = story.body_html
+    article.full_clean(exclude=["slug"])
+    article.save()
+    article.figures.all().delete()
+    Figure.objects.bulk_create(
+        Figure(article=article, position=number, caption=figure.caption, credit=figure.credit)
+        for number, figure in enumerate(story.figures, start=1)
+    )
+    return article, created
+
+
+def context_library_load(data: dict) -> dict[str, int]:
+    """Create or update actors and notes, with their aliases and sources, from the JSON shape
+    of ``explainer/demo/context_library.json``. Entries are matched by slug; running it
+    twice changes nothing."""
+    counts = {"created": 0, "updated": 0}
+    with deferred_relinking():
+        for model, items, label_field in (
+            (Actor, data.get("actors", []), "name"),
+            (BackgroundNote, data.get("notes", []), "title"),
+        ):
+            for item in items:
+                fields = {
+                    key: value
+                    for key, value in item.items()
+                    if key not in {"slug", "aliases", "sources"}
+                }
+                entry, created = model.objects.update_or_create(slug=item["slug"], defaults=fields)
+                counts["created" if created else "updated"] += 1
+                _sync_aliases(entry, [{"text": item[label_field]}, *item.get("aliases", [])])
+                _sync_sources(entry, item.get("sources", []))
+    return counts
+
+
+def _sync_aliases(entry: ContextEntry, aliases: list[dict]) -> None:
+    wanted: dict[str, dict] = {}
+    for alias in aliases:
+        wanted.setdefault(normalize_alias(alias["text"]), alias)
+    owned = {
+        alias.normalized: alias for alias in Alias.objects.filter(**{entry.entry_field: entry})
+    }
+    for normalized, spec in wanted.items():
+        case_sensitive = bool(spec.get("case_sensitive", False))
+        alias = owned.get(normalized)
+        if alias is None:
+            if Alias.objects.filter(normalized=normalized).exists():
+                continue  # an editor gave this phrase to another entry; theirs stands
+            Alias.objects.create(
+                text=spec["text"], case_sensitive=case_sensitive, **{entry.entry_field: entry}
+            )
+        elif alias.case_sensitive != case_sensitive or alias.text != spec["text"]:
+            alias.text, alias.case_sensitive = spec["text"], case_sensitive
+            alias.save()
+
+
+def _sync_sources(entry: ContextEntry, sources: list[dict]) -> None:
+    existing = list(Source.objects.filter(**{entry.entry_field: entry}))
+    current = [(source.label, source.url) for source in existing]
+    wanted = [(source["label"], source["url"]) for source in sources]
+    if current == wanted:
+        return
+    Source.objects.filter(pk__in=[source.pk for source in existing]).delete()
+    Source.objects.bulk_create(
+        Source(label=label, url=url, position=number, **{entry.entry_field: entry})
+        for number, (label, url) in enumerate(wanted, start=1)
+    )

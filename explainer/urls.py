@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import path, register_converter
+
+from . import views
+
+
+class UnicodeSlugConverter:
+    """Slugs made with ``slugify(allow_unicode=True)``: "kim-jong-un", "김정은-푸틴"."""
+
+    regex = r"[-\w]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(UnicodeSlugConverter, "uslug")
+
+urlpatterns = [
+    path("", views.article_list, name="article_list"),
+    path("stories/<uslug:slug>/", views.article_detail, name="article_detail"),
+    path("actors/<uslug:slug>/", views.actor_detail, name="actor_detail"),
+    path("background/<uslug:slug>/", views.note_detail, name="note_detail"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "explainer.views.page_not_found"
+handler500 = "explainer.views.server_error"

@@ -1,0 +1,74 @@
+"""What only a real browser can show: the seed story in Chromium, its links, and axe-core."""
+
+import io
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE_OPTIONS = {"resultTypes": ["violations"]}
+
+
+@pytest.fixture
+def story_url(live_server):
+    call_command("load_demo", stdout=io.StringIO())
+    from explainer.models import Article
+
+    return live_server.url + Article.objects.get().get_absolute_url()
+
+
+def assert_no_axe_violations(page):
+    results = Axe().run(page, options=AXE_OPTIONS)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_story_opens_follows_a_mention_and_both_pages_pass_axe(page, story_url):
+    page.goto(story_url)
+
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "Kim Jong-un, Putin discuss how to handle US"
+    )
+    assert page.locator(".story-body a.mention").count() >= 15
+    assert_no_axe_violations(page)
+
+    page.locator(".story-body a.mention", has_text="Ri Yong-ho").click()
+    page.wait_for_url("**/actors/ri-yong-ho/")
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Ri Yong-ho"
+    assert_no_axe_violations(page)
+    assert page.console_errors == []
+
+
+@pytest.mark.parametrize("width,height", [(320, 640), (1280, 900)])
+def test_story_page_fits_narrow_and_wide_screens(page, story_url, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+
+    page.goto(story_url)
+
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width
+    assert_no_axe_violations(page)
+
+
+def test_keyboard_reaches_mentions_as_links(page, story_url):
+    page.goto(story_url)
+
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.className")
+        if "mention" in focused:
+            break
+
+    assert "mention" in page.evaluate("document.activeElement.className")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/actors/kim-jong-un/")
+
+
+def test_home_and_not_found_pages_pass_axe(page, live_server, story_url):
+    page.goto(live_server.url + "/")
+    assert_no_axe_violations(page)
+
+    page.goto(live_server.url + "/stories/no-such-story/")
+    assert_no_axe_violations(page)
