@@ -133,6 +133,7 @@ def article_relink(article: Article, *, library: Library | None = None) -> None:
             or _overlaps(position, end, placed)
         ):
             mention.is_orphaned = True
+            mention.is_linked = False
             continue
         found = anchor(text=text, start=position, end=end)
         mention.prefix, mention.suffix, mention.start = found.prefix, found.suffix, found.start

@@ -5,8 +5,13 @@ from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from .models import Actor, Alias, BackgroundNote
-from .services import articles_containing, articles_mentioning, request_relink
+from .models import Actor, Alias, BackgroundNote, Mention
+from .services import (
+    articles_containing,
+    articles_mentioning,
+    deferred_relinking,
+    request_relink,
+)
 
 
 @receiver(post_save, sender=Alias)
@@ -35,11 +40,10 @@ def relink_after_entry_saved(sender, instance, created: bool, **kwargs):
 
 @receiver(pre_delete, sender=Actor)
 @receiver(pre_delete, sender=BackgroundNote)
-def remember_articles_before_entry_deleted(sender, instance, **kwargs):
-    instance._articles_to_relink = articles_mentioning(instance)
-
-
-@receiver(post_delete, sender=Actor)
-@receiver(post_delete, sender=BackgroundNote)
-def relink_after_entry_deleted(sender, instance, **kwargs):
-    request_relink(getattr(instance, "_articles_to_relink", set()))
+def unlink_entry_before_delete(sender, instance, **kwargs):
+    # The entry's aliases and mentions point at it through nullable keys, so Django may
+    # delete the entry before them; unlink the stories first, while everything is whole.
+    with deferred_relinking():
+        request_relink(articles_mentioning(instance))
+        Mention.objects.filter(**{instance.entry_field: instance}).delete()
+        Alias.objects.filter(**{instance.entry_field: instance}).delete()
