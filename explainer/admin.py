@@ -1,21 +1,28 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Count, Q
 
 from .linking import normalize_alias, parse_html
 from .models import Actor, Alias, Article, BackgroundNote, Figure, Mention, Source
 from .sanitize import sanitize_body_html
-from .services import article_relink, deferred_relinking, entry_ensure_name_alias
+from .services import deferred_relinking, entry_ensure_name_alias, request_relink
 
 admin.site.site_header = "Explainer newsroom"
 admin.site.site_title = "Explainer newsroom"
 admin.site.index_title = "Stories and context"
 
 
+# Editors paste addresses without a scheme; read them as https (Django 6's default).
+URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class DeferredRelinkingAdmin(admin.ModelAdmin):
     """Relink each affected story once per admin save, after the entry and all its inlines
     are saved, rather than once per alias."""
+
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         with deferred_relinking():
@@ -53,6 +60,7 @@ class AliasInline(admin.TabularInline):
 
 class SourceInline(admin.TabularInline):
     model = Source
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     fields = ["label", "url", "position"]
     extra = 1
 
@@ -138,13 +146,32 @@ class MentionForm(forms.ModelForm):
 class MentionFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
-        text = parse_html(sanitize_body_html(self.instance.body or "")).text
+        parsed = parse_html(sanitize_body_html(self.instance.body or ""))
+        text = parsed.text
         for form in self.forms:
             if not form.cleaned_data or form.cleaned_data.get("DELETE"):
                 continue
             quote = form.cleaned_data.get("quote") or ""
-            if quote and quote not in text:
+            if not quote:
+                continue
+            if quote not in text:
                 form.add_error("quote", f"“{quote}” does not occur in the story's text.")
+            elif not any(
+                parsed.is_linkable_span(start, start + len(quote))
+                for start in occurrences(text, quote)
+            ):
+                form.add_error(
+                    "quote",
+                    f"“{quote}” only occurs across formatting or inside an existing link; "
+                    "quote words that sit together in plain text.",
+                )
+
+
+def occurrences(text: str, quote: str):
+    position = text.find(quote)
+    while position != -1:
+        yield position
+        position = text.find(quote, position + 1)
 
 
 class MentionInline(admin.TabularInline):
@@ -186,7 +213,7 @@ class MentionInline(admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(DeferredRelinkingAdmin):
     list_display = ["headline", "status", "published_at", "outlet", "entry_count"]
     list_filter = ["status", "outlet"]
     search_fields = ["headline", "byline", "body_text"]
@@ -217,8 +244,8 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        # Editors' mentions were saved after the article: place them in the text now.
-        article_relink(form.instance)
+        # Editors' mention edits are saved after the article: relink once both are in.
+        request_relink([form.instance.pk])
 
 
 @admin.register(Alias)
@@ -227,11 +254,12 @@ class AliasAdmin(DeferredRelinkingAdmin):
     list_filter = ["case_sensitive"]
     search_fields = ["text", "actor__name", "note__title"]
     autocomplete_fields = ["actor", "note"]
+    list_select_related = ["actor", "note"]
     fields = ["text", "actor", "note", "case_sensitive"]
 
 
 @admin.register(Mention)
-class MentionAdmin(admin.ModelAdmin):
+class MentionAdmin(DeferredRelinkingAdmin):
     list_display = ["quote", "article", "actor", "note", "origin", "is_linked", "is_suppressed"]
     list_filter = ["origin", "is_linked", "is_suppressed", "is_orphaned"]
     search_fields = ["quote", "article__headline"]
@@ -242,16 +270,21 @@ class MentionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        article_relink(obj.article)
+        request_relink([obj.article_id])
 
     def delete_model(self, request, obj):
-        article = obj.article
         super().delete_model(request, obj)
-        article_relink(article)
+        request_relink([obj.article_id])
+
+    def delete_queryset(self, request, queryset):
+        article_ids = set(queryset.values_list("article_id", flat=True))
+        super().delete_queryset(request, queryset)
+        request_relink(article_ids)
 
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = ["label", "url", "actor", "note"]
     search_fields = ["label", "url"]
     autocomplete_fields = ["actor", "note"]

@@ -96,7 +96,11 @@ def parse_story(text: str) -> ParsedStory:
 
 
 def _parse_header_story(text: str) -> ParsedStory:
-    header_text, _, rest = text.strip().replace("\r\n", "\n").partition("\n\n")
+    # The headers end at the first blank line (which may hold stray spaces or tabs).
+    header_text, *rest_parts = re.split(
+        r"\n[ \t]*\n", text.strip().replace("\r\n", "\n"), maxsplit=1
+    )
+    rest = rest_parts[0] if rest_parts else ""
     headers: dict[str, str] = {}
     for line in header_text.split("\n"):
         match = _HEADER_LINE.match(line.strip())

@@ -325,7 +325,7 @@ class Link:
     end: int
     href: str
     css_class: str = "mention"
-    title: str = ""
+    attrs: tuple[tuple[str, str], ...] = ()
 
 
 def mark_mentions(*, parsed: ParsedHtml, links: Sequence[Link]) -> str:
@@ -368,5 +368,5 @@ def mark_mentions(*, parsed: ParsedHtml, links: Sequence[Link]) -> str:
 
 
 def _open_tag(link: Link) -> str:
-    title = f' title="{html.escape(link.title)}"' if link.title else ""
-    return f'<a class="{html.escape(link.css_class)}" href="{html.escape(link.href)}"{title}>'
+    extra = "".join(f' {name}="{html.escape(value)}"' for name, value in link.attrs)
+    return f'<a class="{html.escape(link.css_class)}" href="{html.escape(link.href)}"{extra}>'

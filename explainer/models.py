@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length, Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -19,7 +20,7 @@ from .sanitize import html_to_text, sanitize_body_html, sanitize_summary_html
 MAX_BODY_CHARS = 1_000_000
 
 partial_date_validator = RegexValidator(
-    r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$",
+    r"^[1-9]\d{3}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$",
     "Enter a year (2003), a year and month (2003-08) or a full date (2003-08-27).",
 )
 wikidata_validator = RegexValidator(
@@ -154,9 +155,9 @@ class Article(models.Model):
         self.body_text = html_to_text(self.body_html)
         self.match_text = normalize_alias(parse_html(self.body_html).text)
         super().save(**kwargs)
-        from .services import article_relink
+        from .services import article_saved
 
-        article_relink(self)
+        article_saved(self)
 
     def get_absolute_url(self):
         return reverse("article_detail", kwargs={"slug": self.slug})
@@ -353,8 +354,11 @@ class BackgroundNote(ContextEntry):
         ordering = ["title"]
         verbose_name = "background note"
         constraints = [
+            # Compared at the coarser precision: "2003" ends no earlier than "2003-08" starts.
             models.CheckConstraint(
-                condition=Q(ends_on="") | Q(starts_on="") | Q(ends_on__gte=models.F("starts_on")),
+                condition=Q(ends_on="")
+                | Q(starts_on="")
+                | Q(ends_on__gte=Substr("starts_on", 1, Length("ends_on"))),
                 name="note_ends_after_start",
             ),
         ]
@@ -376,7 +380,7 @@ class BackgroundNote(ContextEntry):
                 validate_partial_date_exists(getattr(self, field))
             except ValidationError as error:
                 raise ValidationError({field: error.messages}) from None
-        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on[: len(self.ends_on)]:
             raise ValidationError({"ends_on": "The end cannot come before the start."})
 
     @property
@@ -396,6 +400,7 @@ def exactly_one_entry(prefix: str) -> models.CheckConstraint:
         condition=(Q(actor__isnull=False) & Q(note__isnull=True))
         | (Q(actor__isnull=True) & Q(note__isnull=False)),
         name=f"{prefix}_exactly_one_entry",
+        violation_error_message="Choose either an actor or a background note, not both.",
     )
 
 
@@ -428,7 +433,9 @@ class EntryLinkMixin(models.Model):
         return self.actor or self.note
 
     def clean_entry(self):
-        if bool(self.actor_id) == bool(self.note_id):
+        # Compare the related objects, not their ids: in an inline on a new entry the
+        # entry is set but not saved yet.
+        if (self.actor is None) == (self.note is None):
             raise ValidationError("Choose either an actor or a background note, not both.")
 
 
@@ -466,8 +473,7 @@ class Alias(EntryLinkMixin):
         self.text = " ".join(self.text.split())
         if len(self.text) < 2:
             raise ValidationError({"text": "An alias needs at least two characters."})
-        if self.actor_id or self.note_id:
-            self.clean_entry()
+        self.clean_entry()
         clash = (
             Alias.objects.filter(normalized=normalize_alias(self.text))
             .exclude(pk=self.pk)

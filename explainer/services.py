@@ -59,6 +59,16 @@ def request_relink(article_ids: Iterable[int]) -> None:
         articles_relink(Article.objects.filter(pk__in=ids))
 
 
+def article_saved(article: Article) -> None:
+    """Relink a story after its text changed: now, or at the end of the deferred block
+    (the admin saves editors' mention edits after the article itself)."""
+    pending = _pending.get()
+    if pending is not None:
+        pending.add(article.pk)
+    else:
+        article_relink(article)
+
+
 def articles_mentioning(entry: ContextEntry) -> set[int]:
     return set(
         Mention.objects.filter(**{entry.entry_field: entry}).values_list("article_id", flat=True)
@@ -101,7 +111,8 @@ def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
 
 
 def _entry_key(mention: Mention) -> str:
-    return mention.entry.entry_key
+    entry = mention.entry
+    return entry.entry_key if entry is not None else ""
 
 
 @transaction.atomic
@@ -145,27 +156,13 @@ def article_relink(article: Article, *, library: Library | None = None) -> None:
         for hit in find_mentions(parsed=parsed, matcher=library.matcher)
         if not _overlaps(hit.start, hit.end, placed)
     ]
-    suppressed_at = _carry_suppressions(
+    auto_mentions, stale = _reconcile_automatic(
+        article=article,
         text=text,
         hits=hits,
-        old=[m for m in existing if m.origin == Mention.Origin.AUTOMATIC and m.is_suppressed],
+        old=[m for m in existing if m.origin == Mention.Origin.AUTOMATIC],
+        library=library,
     )
-
-    auto_mentions = []
-    for hit in hits:
-        found = anchor(text=text, start=hit.start, end=hit.end)
-        auto_mentions.append(
-            Mention(
-                article=article,
-                quote=found.quote[:300],
-                prefix=found.prefix,
-                suffix=found.suffix,
-                start=hit.start,
-                origin=Mention.Origin.AUTOMATIC,
-                is_suppressed=hit.start in suppressed_at,
-                **library.mention_fields(hit.target),
-            )
-        )
 
     links = _choose_links(
         mentions=[*auto_mentions, *(m for m in editor_mentions if not m.is_orphaned)],
@@ -173,24 +170,38 @@ def article_relink(article: Article, *, library: Library | None = None) -> None:
     )
     linked_html = mark_mentions(parsed=parsed, links=links)
 
-    # Old automatic mentions are replaced wholesale; their suppressions were carried over
-    # above to the new mentions of the same words (a suppression of words that are gone
-    # from the story has nothing left to apply to).
-    article.mentions.filter(origin=Mention.Origin.AUTOMATIC).delete()
-    Mention.objects.bulk_create(auto_mentions)
-    if editor_mentions:
-        Mention.objects.bulk_update(
-            editor_mentions, ["prefix", "suffix", "start", "is_orphaned", "is_linked"]
-        )
+    Mention.objects.filter(pk__in=[m.pk for m in stale]).delete()
+    Mention.objects.bulk_create([m for m in auto_mentions if m.pk is None])
+    Mention.objects.bulk_update(
+        [m for m in auto_mentions if m.pk is not None] + editor_mentions,
+        ["quote", "prefix", "suffix", "start", "is_orphaned", "is_linked"],
+    )
     Article.objects.filter(pk=article.pk).update(linked_body_html=linked_html)
     article.linked_body_html = linked_html
 
 
-def _carry_suppressions(*, text: str, hits: list[Hit], old: list[Mention]) -> set[int]:
-    """Offsets of new hits that an editor had suppressed before the text or library changed."""
+def _reconcile_automatic(
+    *, article: Article, text: str, hits: list[Hit], old: list[Mention], library: Library
+) -> tuple[list[Mention], list[Mention]]:
+    """Match the new hits to the automatic mentions already on record, so that a mention
+    keeps its row (and an editor's "don't link here") for as long as its words stay in the
+    story. Returns the mentions for every hit, and the old ones whose words are gone."""
     by_start = {hit.start: hit for hit in hits}
-    suppressed: set[int] = set()
+    claimed: dict[int, Mention] = {}
+    unplaced: list[Mention] = []
     for mention in old:
+        hit = by_start.get(mention.start)
+        if (
+            hit is not None
+            and hit.start not in claimed
+            and hit.target == _entry_key(mention)
+            and text[hit.start : hit.end] == mention.quote
+        ):
+            claimed[hit.start] = mention
+        else:
+            unplaced.append(mention)
+    stale: list[Mention] = []
+    for mention in unplaced:
         position = locate(
             text=text,
             quote=mention.quote,
@@ -199,9 +210,21 @@ def _carry_suppressions(*, text: str, hits: list[Hit], old: list[Mention]) -> se
             near=mention.start or 0,
         )
         hit = by_start.get(position) if position is not None else None
-        if hit is not None and hit.target == _entry_key(mention):
-            suppressed.add(position)
-    return suppressed
+        if hit is not None and position not in claimed and hit.target == _entry_key(mention):
+            claimed[position] = mention
+        else:
+            stale.append(mention)
+    mentions = []
+    for hit in hits:
+        found = anchor(text=text, start=hit.start, end=hit.end)
+        mention = claimed.get(hit.start) or Mention(
+            article=article, origin=Mention.Origin.AUTOMATIC, **library.mention_fields(hit.target)
+        )
+        mention.quote, mention.prefix, mention.suffix = found.quote, found.prefix, found.suffix
+        mention.start = hit.start
+        mention.is_orphaned = False
+        mentions.append(mention)
+    return mentions, stale
 
 
 def _choose_links(*, mentions: list[Mention], every_mention: bool) -> list[Link]:
@@ -225,6 +248,7 @@ def _choose_links(*, mentions: list[Mention], every_mention: bool) -> list[Link]
                 end=mention.start + len(mention.quote),
                 href=entry.get_absolute_url(),
                 css_class=f"mention mention--{entry.kind}",
+                attrs=(("data-entry", entry.slug),),
             )
         )
     return links
@@ -246,26 +270,33 @@ def article_import(
     published_at: dt.datetime | None = None,
     publish: bool = False,
 ) -> tuple[Article, bool]:
-    """Create or update the story with this headline's slug from a parsed text file.
+    """Create or update a story from a parsed text file.
 
-    Importing the same file twice updates the same row and replaces its figures, so the
-    demo and re-imports never duplicate anything."""
+    The same story (same original URL, else same headline slug) is updated in place and its
+    figures replaced, so re-imports never duplicate anything. Re-importing without
+    ``publish`` keeps a story's status: it never takes a live story down."""
     if published_at is None and story.published_on is not None:
         published_at = dt.datetime.combine(story.published_on, dt.time(12), tzinfo=dt.UTC)
-    if publish and published_at is None:
-        raise ValueError(f"“{story.headline}” has no date, so it cannot be published.")
-    slug = slugify(story.headline, allow_unicode=True)[:180].strip("-") or None
-    article = Article.objects.filter(slug=slug).first() if slug else None
+    original_url = original_url or story.original_url
+    slug = slugify(story.headline, allow_unicode=True)[:180].strip("-")
+    article = None
+    if original_url:
+        article = Article.objects.filter(original_url=original_url).first()
+    if article is None and slug:
+        article = Article.objects.filter(slug=slug).first()
     created = article is None
-    article = article or Article()
+    article = article or Article(status=Article.Status.DRAFT)
+    if publish and published_at is None and article.published_at is None:
+        raise ValueError(f"“{story.headline}” has no date, so it cannot be published.")
     article.headline = story.headline
     article.dek = story.dek
     article.byline = story.byline
     article.outlet = outlet or story.outlet
-    article.original_url = original_url or story.original_url
+    article.original_url = original_url
     article.dateline = story.dateline
-    article.published_at = published_at
-    article.status = Article.Status.PUBLISHED if publish else Article.Status.DRAFT
+    article.published_at = published_at or article.published_at
+    if publish:
+        article.status = Article.Status.PUBLISHED
     article.body = story.body_html
     article.full_clean(exclude=["slug"])
     article.save()

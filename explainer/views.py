@@ -1,6 +1,7 @@
 from django.http import HttpResponseNotFound, HttpResponseServerError
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -46,7 +47,14 @@ def stories_mentioning(entry_filter: dict):
     )
 
 
+def reader_cache(view):
+    """Public reader pages: shared caches and browsers may keep them for five minutes, and
+    a page and its htmx partial are different responses."""
+    return vary_on_headers("HX-Request")(cache_control(public=True, max_age=300)(view))
+
+
 @require_GET
+@reader_cache
 def article_list(request):
     articles = Article.objects.published().only(
         "headline", "slug", "dek", "byline", "outlet", "published_at", "status"
@@ -55,6 +63,7 @@ def article_list(request):
 
 
 @require_GET
+@reader_cache
 def article_detail(request, slug):
     article = get_object_or_404(Article.objects.published(), slug=slug)
     context = {
@@ -65,36 +74,44 @@ def article_detail(request, slug):
     return render(request, "explainer/article_detail.html", context)
 
 
+def entry_detail(request, entry, *, template_name: str, mention_filter: dict):
+    """An entry's page, or just its ``#card`` partial for an htmx request (two queries:
+    the entry and the count of stories that mention it)."""
+    stories = stories_mentioning(mention_filter)
+    if request.htmx:
+        context = {"entry": entry, "other_story_count": max(stories.count() - 1, 0)}
+        return render(request, template_name + "#card", context)
+    context = {
+        "entry": entry,
+        "aliases": [alias.text for alias in entry.aliases.all() if alias.text != entry.label],
+        "sources": entry.sources.all(),
+        "stories": stories,
+    }
+    return render(request, template_name, context)
+
+
 @require_GET
-@vary_on_headers("HX-Request")
+@reader_cache
 def actor_detail(request, slug):
     actor = get_object_or_404(Actor, slug=slug)
-    template_name = "explainer/actor_detail.html"
-    if request.htmx:
-        template_name += "#card"
-    context = {
-        "entry": actor,
-        "aliases": [alias.text for alias in actor.aliases.all() if alias.text != actor.name],
-        "sources": actor.sources.all(),
-        "stories": stories_mentioning({"mentions__actor": actor}),
-    }
-    return render(request, template_name, context)
+    return entry_detail(
+        request,
+        actor,
+        template_name="explainer/actor_detail.html",
+        mention_filter={"mentions__actor": actor},
+    )
 
 
 @require_GET
-@vary_on_headers("HX-Request")
+@reader_cache
 def note_detail(request, slug):
     note = get_object_or_404(BackgroundNote, slug=slug)
-    template_name = "explainer/note_detail.html"
-    if request.htmx:
-        template_name += "#card"
-    context = {
-        "entry": note,
-        "aliases": [alias.text for alias in note.aliases.all() if alias.text != note.title],
-        "sources": note.sources.all(),
-        "stories": stories_mentioning({"mentions__note": note}),
-    }
-    return render(request, template_name, context)
+    return entry_detail(
+        request,
+        note,
+        template_name="explainer/note_detail.html",
+        mention_filter={"mentions__note": note},
+    )
 
 
 def page_not_found(request, exception):

@@ -165,7 +165,9 @@ def test_editor_mention_is_linked_and_reanchored_after_edits():
     article = make_article(body="<p>The supreme leader arrived by train.</p>")
     Mention.objects.create(article=article, actor=actor, quote="supreme leader")
     article.save()
-    assert 'href="/actors/kim-jong-un/">supreme leader</a>' in article.linked_body_html
+    assert 'href="/actors/kim-jong-un/" data-entry="kim-jong-un">supreme leader</a>' in (
+        article.linked_body_html
+    )
 
     article.body = "<p>On Wednesday the supreme leader arrived by train.</p>"
     article.save()
@@ -194,6 +196,6 @@ def test_background_note_mentions_link_to_note_pages():
     article = make_article(body="<p>Resuming the Six Party Talks was discussed.</p>")
 
     assert (
-        '<a class="mention mention--process" href="/background/six-party-talks/">'
-        "Six Party Talks</a>" in article.linked_body_html
+        '<a class="mention mention--process" href="/background/six-party-talks/" '
+        'data-entry="six-party-talks">Six Party Talks</a>' in article.linked_body_html
     )

@@ -1,0 +1,91 @@
+"""The context card endpoint: a partial of the entry page, cheap and cacheable."""
+
+import pytest
+from pytest_django.asserts import assertContains, assertNotContains
+
+from .factories import make_actor, make_article, make_note
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_card_has_name_kind_description_summary_and_read_more(client, demo):
+    response = client.get("/actors/ri-yong-ho/", headers=HTMX)
+
+    assertContains(response, '<h2 id="card-title-ri-yong-ho" class="context-card__title">')
+    assertContains(response, "Person")
+    assertContains(response, "Foreign Minister")
+    assertContains(response, 'class="context-card__summary"><p>')
+    assertContains(response, 'href="/actors/ri-yong-ho/"')
+    assertNotContains(response, "<html")
+
+
+def test_note_card_shows_its_dates(client, demo):
+    response = client.get("/background/six-party-talks/", headers=HTMX)
+
+    assertContains(response, "Talks or process · August 2003")
+
+
+def test_card_counts_other_stories_that_mention_the_entry(client):
+    make_actor(name="Choe Son-hui", slug="choe-son-hui")
+    for _ in range(3):
+        make_article(body="<p>Choe Son-hui spoke.</p>")
+    make_article(body="<p>Choe Son-hui in a draft.</p>", published=False)
+
+    response = client.get("/actors/choe-son-hui/", headers=HTMX)
+
+    assertContains(response, "Also in 2 other stories")
+
+
+@pytest.mark.parametrize("stories", [1, 25])
+def test_card_costs_at_most_two_queries(client, django_assert_max_num_queries, stories):
+    make_note(title="Hanoi summit", slug="hanoi-summit")
+    for _ in range(stories):
+        make_article(body="<p>After the Hanoi summit failed.</p>")
+
+    with django_assert_max_num_queries(2):
+        response = client.get("/background/hanoi-summit/", headers=HTMX)
+
+    assert response.status_code == 200
+
+
+def test_card_is_cacheable_and_varies_on_htmx(client, demo):
+    response = client.get("/actors/kim-jong-un/", headers=HTMX)
+
+    cache_control = {part.strip() for part in response.headers["Cache-Control"].split(",")}
+    assert "public" in cache_control
+    max_age = next(int(p.split("=")[1]) for p in cache_control if p.startswith("max-age="))
+    assert max_age >= 300
+    assert "HX-Request" in response.headers["Vary"]
+    assert response.headers["ETag"]
+
+
+def test_card_answers_304_to_its_validator(client, demo):
+    first = client.get("/actors/kim-jong-un/", headers=HTMX)
+
+    repeat = client.get(
+        "/actors/kim-jong-un/", headers={**HTMX, "If-None-Match": first.headers["ETag"]}
+    )
+
+    assert repeat.status_code == 304
+    assert repeat.content == b""
+
+
+def test_card_and_page_have_different_validators(client, demo):
+    card = client.get("/actors/kim-jong-un/", headers=HTMX)
+    page = client.get("/actors/kim-jong-un/")
+
+    assert card.headers["ETag"] != page.headers["ETag"]
+
+
+def test_card_is_get_only(client, demo):
+    response = client.post("/actors/kim-jong-un/", headers=HTMX)
+
+    assert response.status_code == 405
+
+
+def test_unknown_card_is_404(client):
+    response = client.get("/actors/no-one/", headers=HTMX)
+
+    assert response.status_code == 404

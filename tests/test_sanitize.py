@@ -1,0 +1,494 @@
+"""The sanitizing policy, from the outside: what survives, what goes, and that it is stable."""
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from explainer.sanitize import html_to_text, sanitize_body_html, sanitize_summary_html
+
+# The policy written out again on purpose: a change to the module's allowlists should fail here.
+BODY_TAGS = {
+    "p", "h2", "h3", "h4", "ul", "ol", "li", "blockquote", "q", "cite",
+    "a", "em", "strong", "b", "i", "br", "abbr", "sub", "sup",
+}  # fmt: skip
+SUMMARY_TAGS = {"p", "a", "em", "strong", "b", "i", "br", "abbr", "q", "cite"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title", "rel"}, "abbr": {"title"}}
+SAFE_SCHEMES = {"http", "https", "mailto"}
+REL = "noopener noreferrer"
+
+# parents[2] is the folder holding the project and shared/; CI lays shared/ there too.
+XSS_PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "xss" / "xss-payload-list.txt"
+
+NO_READER_TEXT_TAGS = [
+    "script", "style", "template", "noscript", "iframe", "object", "svg", "math",
+    "textarea", "select", "title", "xmp", "noembed", "noframes",
+]  # fmt: skip
+
+SANITIZERS = [
+    pytest.param(sanitize_body_html, BODY_TAGS, id="body"),
+    pytest.param(sanitize_summary_html, SUMMARY_TAGS, id="summary"),
+]
+
+
+class _MarkupAudit(HTMLParser):
+    """Reads sanitized output as a browser would and lists whatever could run or restyle."""
+
+    def __init__(self, *, allowed_tags: set[str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.allowed_tags = allowed_tags
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.allowed_tags:
+            self.problems.append(f"tag <{tag}>")
+        for name, value in attrs:
+            if name.startswith(("on", "hx-", "data-")) or name == "style":
+                self.problems.append(f"attribute {name}")
+            elif name not in ALLOWED_ATTRIBUTES.get(tag, set()):
+                self.problems.append(f"attribute {name} on <{tag}>")
+            elif name == "href" and not _is_safe_url(value or ""):
+                self.problems.append(f"href {value!r}")
+            elif name == "rel" and value != REL:
+                self.problems.append(f"rel {value!r}")
+
+    def handle_comment(self, data: str) -> None:
+        self.problems.append(f"comment {data!r}")
+
+    def handle_decl(self, decl: str) -> None:
+        self.problems.append(f"declaration {decl!r}")
+
+    def handle_pi(self, data: str) -> None:
+        self.problems.append(f"processing instruction {data!r}")
+
+    def unknown_decl(self, data: str) -> None:
+        self.problems.append(f"declaration {data!r}")
+
+
+def _is_safe_url(url: str) -> bool:
+    # html.parser has already decoded entities once, as a browser does; decoding again would
+    # read the text "&colon;" (which bleach escapes to "&amp;colon;") as a colon it is not.
+    # Browsers ignore tabs and newlines anywhere in a URL and controls and spaces at its ends;
+    # dropping them everywhere is stricter.
+    squeezed = re.sub(r"[\x00-\x20\x7f-\xa0\s]+", "", url).lower()
+    scheme = re.match(r"([a-z][a-z0-9+.\-]*):", squeezed)
+    return scheme is None or scheme.group(1) in SAFE_SCHEMES
+
+
+def _audit(html: str, *, allowed_tags: set[str]) -> list[str]:
+    audit = _MarkupAudit(allowed_tags=allowed_tags)
+    audit.feed(html)
+    audit.close()
+    return audit.problems
+
+
+def test_body_allowlisted_markup_survives_unchanged():
+    html = (
+        "<h2>The summit</h2><h3>Who</h3><h4>Where</h4>"
+        '<p>The <abbr title="Democratic People’s Republic of Korea">DPRK</abbr> said '
+        "<q>no</q>, <em>per</em> <strong>the</strong> <b>state</b> <i>agency</i> "
+        "<cite>KCNA</cite>.<br>H<sub>2</sub>O and x<sup>2</sup></p>"
+        "<ul><li>one</li></ul><ol><li>two</li></ol><blockquote><p>A quote.</p></blockquote>"
+    )
+
+    assert sanitize_body_html(html) == html
+
+
+def test_body_link_keeps_href_and_title_and_gets_rel():
+    html = '<a href="https://example.com/a?b=1&amp;c=2" title="Source">the report</a>'
+
+    assert sanitize_body_html(html) == (
+        '<a href="https://example.com/a?b=1&amp;c=2" title="Source" rel="noopener noreferrer">'
+        "the report</a>"
+    )
+
+
+def test_body_link_author_rel_and_target_replaced_by_noopener():
+    html = '<a href="https://example.com/" rel="opener" target="_blank">x</a>'
+
+    assert (
+        sanitize_body_html(html) == '<a href="https://example.com/" rel="noopener noreferrer">x</a>'
+    )
+
+
+@pytest.mark.parametrize(
+    "href", ["/actors/kim-jong-un/", "#background", "mailto:desk@example.com", "http://x.test/"]
+)
+def test_body_relative_fragment_mailto_and_http_links_survive(href):
+    html = f'<a href="{href}">x</a>'
+
+    assert sanitize_body_html(html) == f'<a href="{href}" rel="noopener noreferrer">x</a>'
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        " javascript:alert(1)",
+        "\tjavascript:alert(1)",
+        "\x01javascript:alert(1)",
+        "jav&#x09;ascript:alert(1)",
+        "jav&#9;ascript:alert(1)",
+        "java\nscript:alert(1)",
+        "&#106;avascript:alert(1)",
+        "&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;&#x3A;alert(1)",
+        "javascript&#58;alert(1)",
+        "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+        "DATA:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        " VBScript:msgbox(1)",
+    ],
+)
+@pytest.mark.parametrize(("sanitize", "allowed_tags"), SANITIZERS)
+def test_link_with_script_url_loses_href_keeps_text(sanitize, allowed_tags, href):
+    html = f'<a href="{href}" title="t">link text</a>'
+
+    cleaned = sanitize(html)
+
+    assert cleaned == '<a title="t" rel="noopener noreferrer">link text</a>'
+
+
+def test_body_entity_named_colon_is_escaped_not_decoded():
+    # html5lib's entity table predates &colon;, so bleach keeps it as text and escapes its "&":
+    # the browser then reads a harmless relative URL, not a javascript: one.
+    cleaned = sanitize_body_html('<a href="javascript&colon;alert(1)">x</a>')
+
+    assert _audit(cleaned, allowed_tags=BODY_TAGS) == []
+
+
+@pytest.mark.parametrize("tag", NO_READER_TEXT_TAGS)
+def test_body_no_reader_text_element_drops_its_content(tag):
+    html = f"<p>before</p><{tag} id=x onload=alert(1)>secret alert(1)</{tag}><p>after</p>"
+
+    assert sanitize_body_html(html) == "<p>before</p><p>after</p>"
+
+
+def test_body_script_content_with_markup_is_dropped_whole():
+    html = '<p>a</p><script>if (a < b) { document.write("<p>x</p>") }</script><p>b</p>'
+
+    assert sanitize_body_html(html) == "<p>a</p><p>b</p>"
+
+
+def test_body_unclosed_script_drops_the_rest_as_a_browser_would():
+    assert sanitize_body_html("<p>a</p><script>alert(1)<p>never shown</p>") == "<p>a</p>"
+
+
+def test_body_head_title_and_style_are_dropped():
+    html = "<p>before</p><head><title>T</title><style>p{}</style></head><p>after</p>"
+
+    assert sanitize_body_html(html) == "<p>before</p><p>after</p>"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<svg onload=alert(1)><script>alert(1)</script><text>svg text</text></svg>",
+        '<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>',
+        "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+        '<math href="javascript:alert(1)">CLICKME</math>',
+        '<embed src="javascript:alert(1)">',
+        '<object data="javascript:alert(1)"><p>fallback</p></object>',
+        '<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>',
+    ],
+)
+def test_body_embedded_documents_leave_nothing(html):
+    # a table the parser moves out of <math> leaves its line breaks behind, nothing else
+    assert sanitize_body_html(html).strip() == ""
+
+
+def test_body_noscript_closed_inside_attribute_leaves_only_text():
+    # the parser reads <noscript> as a browser running scripts does: it ends at the first
+    # </noscript>, even inside what looks like an attribute, and the rest is markup
+    html = '<noscript><p title="</noscript><img src=x onerror=alert(1)>">'
+
+    assert sanitize_body_html(html) == '"&gt;'
+
+
+def test_body_form_controls_go_button_label_stays():
+    html = (
+        '<form action="javascript:alert(1)"><input name=q value=secret autofocus onfocus=alert(1)>'
+        "<textarea>draft</textarea><select><option>choice</option></select>"
+        "<button formaction=javascript:alert(1)>Send</button></form>"
+    )
+
+    cleaned = sanitize_body_html(html)
+
+    assert cleaned.strip() == "Send"
+
+
+@pytest.mark.parametrize(
+    "attribute",
+    [
+        "onclick=alert(1)",
+        "ONMOUSEOVER=alert(1)",
+        "onfocus=alert(1) autofocus",
+        'style="background:url(javascript:alert(1))"',
+        "class=x",
+        "id=x",
+        "hx-get=/admin/",
+        "hx-post=/delete/",
+        'hx-on:click="alert(1)"',
+        "hx-on::before-request=alert(1)",
+        "data-hx-get=/admin/",
+        "data-hx-vals='{\"x\": 1}'",
+        "data-x=1",
+        "lang=en",
+        "cite=https://example.com/",
+    ],
+)
+@pytest.mark.parametrize(("sanitize", "allowed_tags"), SANITIZERS)
+def test_unlisted_attribute_is_removed(sanitize, allowed_tags, attribute):
+    html = (
+        f"<p {attribute}>x</p>"
+        f'<a href="https://example.com/" {attribute}>l</a>'
+        f"<abbr title=t {attribute}>a</abbr><q {attribute}>q</q>"
+    )
+
+    assert sanitize(html) == (
+        '<p>x</p><a href="https://example.com/" rel="noopener noreferrer">l</a>'
+        '<abbr title="t">a</abbr><q>q</q>'
+    )
+
+
+@pytest.mark.parametrize(("sanitize", "allowed_tags"), SANITIZERS)
+def test_comments_are_removed(sanitize, allowed_tags):
+    html = "<p>a<!-- editor note -->b</p><!--[if IE]><script>alert(1)</script><![endif]-->"
+
+    assert sanitize(html) == "<p>ab</p>"
+
+
+def test_summary_keeps_its_inline_allowlist():
+    html = (
+        '<p><a href="https://example.com/" title="t">l</a> <em>e</em> <strong>s</strong> '
+        '<b>b</b> <i>i</i><br><abbr title="t">a</abbr> <q>q</q> <cite>c</cite></p>'
+    )
+
+    assert sanitize_summary_html(html) == html.replace(
+        'title="t">l', 'title="t" rel="noopener noreferrer">l'
+    )
+
+
+def test_summary_block_markup_becomes_text_between_line_breaks():
+    html = (
+        "Intro<h2>Title</h2>Body<ul><li>one</li><li>two</li></ul>"
+        "<blockquote>quoted</blockquote>H<sub>2</sub>O"
+    )
+
+    cleaned = sanitize_summary_html(html)
+
+    assert _audit(cleaned, allowed_tags=SUMMARY_TAGS) == []
+    assert html_to_text(cleaned) == "Intro Title Body one two quoted H2O"
+
+
+def test_body_unlisted_blocks_become_line_breaks_not_joined_words():
+    cleaned = sanitize_body_html("<div>one</div><div>two</div>three<h1>four</h1>five")
+
+    assert html_to_text(cleaned) == "one two three four five"
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("a < b & c > d", "a &lt; b &amp; c &gt; d"),
+        ("<<b>>", "&lt;<b>&gt;</b>"),
+        ("</p>stray", "<p></p>stray"),
+        ("<p>unclosed <b>bold", "<p>unclosed <b>bold</b></p>"),
+        ("<p>x</p></br>y", "<p>x</p><br>y"),
+        ("x<y and 3<4", "x&lt;y and 3&lt;4"),
+        ("<3 love", "&lt;3 love"),
+        ("&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+        (
+            "AT&T &amp; &copy; &nbsp; &bogus; &lt",
+            "AT&amp;T &amp; &copy; &nbsp; &amp;bogus; &amp;lt",
+        ),
+    ],
+)
+def test_body_malformed_html_is_sanitized_not_rejected(html, expected):
+    assert sanitize_body_html(html) == expected
+
+
+def test_body_loose_angle_brackets_and_ampersands_keep_every_character():
+    cleaned = sanitize_body_html("a < b & c > d")
+
+    assert html_to_text(cleaned) == "a < b & c > d"
+
+
+@pytest.mark.parametrize(("sanitize", "allowed_tags"), SANITIZERS)
+def test_curly_quotes_hangul_cyrillic_and_emoji_survive(sanitize, allowed_tags):
+    html = "<p>Kim’s “issue” with ‘Putin’ — 김정은, Ким Чен Ын 🇰🇵 😀</p>"
+
+    assert sanitize(html) == html
+
+
+def test_attribute_holding_quotes_and_ampersand_is_stable():
+    # bleach's own Cleaner escapes the "&" again on every pass when a value holds a '"'
+    html = """<abbr title='The "Six" &amp; the <UN>'>six-party talks</abbr>"""
+
+    cleaned = sanitize_body_html(html)
+
+    assert cleaned == '<abbr title="The &quot;Six&quot; &amp; the &lt;UN>">six-party talks</abbr>'
+    assert sanitize_body_html(cleaned) == cleaned
+
+
+def test_form_feed_next_to_removed_markup_is_stable():
+    # bleach alone keeps a form feed at the edge of a text node and turns it into "?" on the
+    # next pass, once the comment that split the text is gone
+    cleaned = sanitize_body_html("a\x0c<!-- note -->b")
+
+    assert sanitize_body_html(cleaned) == cleaned
+
+
+@pytest.mark.parametrize(("sanitize", "allowed_tags"), SANITIZERS)
+def test_link_nested_in_link_through_table_is_stable(sanitize, allowed_tags):
+    # the parser nests the second link inside the first through the table; once the table is
+    # line breaks that nesting cannot be written as HTML, so a second pass reshapes it
+    cleaned = sanitize("<a href='https://x.test/'><table>x<a title='<c>'>y")
+
+    assert sanitize(cleaned) == cleaned
+    assert _audit(cleaned, allowed_tags=allowed_tags) == []
+
+
+@pytest.mark.parametrize(("sanitize", "allowed_tags"), SANITIZERS)
+def test_empty_input_gives_empty_output(sanitize, allowed_tags):
+    assert sanitize("") == ""
+
+
+def test_body_of_two_megabytes_is_sanitized_whole():
+    paragraph = (
+        '<p onclick="x">Kim’s <b>summit</b> with <a href="https://example.com/putin">Putin</a>'
+        " — 한국어, Русский &amp; a &lt; b.</p>\n"
+    )
+    html = paragraph * (2_000_000 // len(paragraph.encode()))
+
+    cleaned = sanitize_body_html(html)
+
+    assert cleaned.count("<p>") == html.count("<p ")
+    assert 0.9 < len(cleaned) / len(html) < 1.2
+    assert "onclick" not in cleaned
+
+
+def test_sanitizers_give_the_same_output_from_many_threads():
+    inputs = [f'<p>{n} <a href="/x/{n}">x</a><script>{n}</script></p>' for n in range(200)]
+    expected = [sanitize_body_html(html) for html in inputs]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(sanitize_body_html, inputs))
+
+    assert results == expected
+
+
+@pytest.mark.skipif(
+    not XSS_PAYLOADS.exists(),
+    reason=f"the public XSS payload list is not at {XSS_PAYLOADS} (CI lays shared/ beside main)",
+)
+def test_xss_payload_list_leaves_nothing_executable():
+    payloads = XSS_PAYLOADS.read_text(encoding="utf-8", errors="replace").splitlines()
+    failures = []
+
+    for payload in payloads:
+        for html in (payload, f"<p>{payload}</p>", f'<a href="{payload}">x</a>'):
+            for sanitize, allowed_tags in (
+                (sanitize_body_html, BODY_TAGS),
+                (sanitize_summary_html, SUMMARY_TAGS),
+            ):
+                cleaned = sanitize(html)
+                problems = _audit(cleaned, allowed_tags=allowed_tags)
+                if sanitize(cleaned) != cleaned:
+                    problems.append("not idempotent")
+                if problems:
+                    failures.append((sanitize.__name__, html, cleaned, problems))
+
+    assert len(payloads) > 1000
+    assert failures == []
+
+
+# Random text with the pieces HTML is made of, so the parser meets real and broken markup.
+HTML_PIECES = [
+    "<", ">", "&", '"', "'", "=", "/", " ", "\n", "\t", "\x0c", "\x00", "<!--", "-->", "</",
+    "<p>", "</p>", "<h2>", "</h2>", "<ul>", "<li>", "</ul>", "<blockquote>", "<br>", "<br/>",
+    "<b>", "</b>", "<em>", "<q>", "</q>", "<sub>", "<abbr title='", "<a href=\"", "</a>",
+    '<a href="https://example.com/?a=1&b=2">', "<a href='javascript:alert(1)'>", "javascript:",
+    "<div>", "</div>", "<span>", "<table>", "<tr>", "<td>", "<hr>", "<h1>", "<pre>",
+    "<script>", "</script>", "<style>", "</style>", "<svg>", "</svg>", "<math>", "<title>",
+    "<textarea>", "<select>", "<option>", "<template>", "<noscript>", "<iframe>", "<xmp>",
+    "<img src=x onerror=alert(1)>", "<form>", "<input>", "<plaintext>", "<html>", "<body>",
+    " onclick=", " style=", " hx-get=", " data-hx-get=", " data-x=", " class=",
+    "&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&#x27;", "&nbsp;", "&copy;", "&#0;", "&lt",
+    "&notanentity;", "<<b>>", "<!DOCTYPE html>", "<?php ?>", "<![CDATA[x]]>",
+    "김정은", "한국어", "Русский", "Ким", "😀", "’", "“", "”",
+]  # fmt: skip
+html_fragments = st.lists(
+    st.one_of(st.sampled_from(HTML_PIECES), st.text(max_size=6)), max_size=40
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(html_fragments)
+def test_body_sanitizing_is_idempotent(html):
+    cleaned = sanitize_body_html(html)
+
+    assert sanitize_body_html(cleaned) == cleaned
+
+
+@settings(max_examples=300, deadline=None)
+@given(html_fragments)
+def test_summary_sanitizing_is_idempotent(html):
+    cleaned = sanitize_summary_html(html)
+
+    assert sanitize_summary_html(cleaned) == cleaned
+
+
+@settings(max_examples=200, deadline=None)
+@given(html_fragments)
+def test_random_markup_keeps_only_allowlisted_markup(html):
+    assert _audit(sanitize_body_html(html), allowed_tags=BODY_TAGS) == []
+    assert _audit(sanitize_summary_html(html), allowed_tags=SUMMARY_TAGS) == []
+
+
+# Plain text with no markup: "<" and "&" would start markup. Control characters are left out
+# because bleach deliberately shows them as "?".
+plain_text = st.text(
+    st.one_of(
+        st.characters(exclude_characters="<&", exclude_categories=("Cc", "Cs")),
+        st.sampled_from(" \t\n\r"),
+    )
+)
+
+
+@given(plain_text)
+def test_plain_text_survives_sanitizing_as_its_normalised_text(text):
+    normalised = " ".join(text.split())
+
+    assert html_to_text(sanitize_body_html(text)) == normalised
+    assert html_to_text(sanitize_summary_html(text)) == normalised
+
+
+def test_html_to_text_separates_blocks_and_breaks_lines():
+    html = (
+        "<h2>The  summit</h2><p>Kim &amp; Putin\n met\tin <b>Vladivostok</b>.<br>"
+        "Then   left.</p><ul><li>one</li><li>two</li></ul><blockquote><p>Quote</p></blockquote>"
+    )
+
+    assert html_to_text(html) == (
+        "The summit\n\nKim & Putin met in Vladivostok.\nThen left.\n\none\n\ntwo\n\nQuote"
+    )
+
+
+def test_html_to_text_decodes_entities_without_making_markup():
+    assert html_to_text("<p>&lt;script&gt; &quot;x&quot; &#39;y&#39; &nbsp;z &copy;</p>") == (
+        "<script> \"x\" 'y' z ©"
+    )
+
+
+def test_html_to_text_inline_markup_does_not_split_words():
+    assert html_to_text("<p>H<sub>2</sub>O and <abbr title='t'>UN</abbr>SC</p>") == "H2O and UNSC"
+
+
+def test_html_to_text_of_empty_or_blank_markup_is_empty():
+    assert html_to_text("") == ""
+    assert html_to_text("<p> </p><br>\n") == ""
