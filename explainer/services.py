@@ -248,7 +248,11 @@ def _choose_links(*, mentions: list[Mention], every_mention: bool) -> list[Link]
                 end=mention.start + len(mention.quote),
                 href=entry.get_absolute_url(),
                 css_class=f"mention mention--{entry.kind}",
-                attrs=(("data-entry", entry.slug),),
+                # The story page lists every entry's one-line description under these ids.
+                attrs=(
+                    ("data-entry", entry.slug),
+                    ("aria-describedby", f"mention-desc-{entry.slug}"),
+                ),
             )
         )
     return links

@@ -165,9 +165,10 @@ def test_editor_mention_is_linked_and_reanchored_after_edits():
     article = make_article(body="<p>The supreme leader arrived by train.</p>")
     Mention.objects.create(article=article, actor=actor, quote="supreme leader")
     article.save()
-    assert 'href="/actors/kim-jong-un/" data-entry="kim-jong-un">supreme leader</a>' in (
-        article.linked_body_html
-    )
+    assert (
+        'href="/actors/kim-jong-un/" data-entry="kim-jong-un" '
+        'aria-describedby="mention-desc-kim-jong-un">supreme leader</a>'
+    ) in article.linked_body_html
 
     article.body = "<p>On Wednesday the supreme leader arrived by train.</p>"
     article.save()
@@ -197,5 +198,6 @@ def test_background_note_mentions_link_to_note_pages():
 
     assert (
         '<a class="mention mention--process" href="/background/six-party-talks/" '
-        'data-entry="six-party-talks">Six Party Talks</a>' in article.linked_body_html
+        'data-entry="six-party-talks" aria-describedby="mention-desc-six-party-talks">'
+        "Six Party Talks</a>" in article.linked_body_html
     )
