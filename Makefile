@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run editor migrate demo test lint format clean
+.PHONY: install run serve editor migrate demo test test-postgres lint format clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ run: demo
 	@echo "Serving the demo at http://$(HOST):$(PORT)/ (the seed story is the first on the home page)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# Production settings on the loopback: gunicorn (one worker per core), debug off,
+# WhiteNoise serving compressed, hashed static files. HTTPS is off only because there is
+# no TLS-terminating proxy in front of it here.
+serve: demo
+	DJANGO_DEBUG=false $(PY) manage.py collectstatic --noinput --verbosity 0
+	DJANGO_DEBUG=false DJANGO_HTTPS=false \
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}" \
+	$(BIN)/gunicorn explainer.wsgi --workers $$(nproc) --bind $(HOST):$(PORT) --access-logfile -
+
 editor: migrate
 	$(PY) manage.py createsuperuser
 
@@ -39,6 +48,12 @@ format: install
 test: lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# The same suite on PostgreSQL and the real Redis (CI runs both; see .ci/run).
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+test-postgres: install
+	DATABASE_URL=$(POSTGRES_URL) REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) staticfiles .hypothesis

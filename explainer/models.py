@@ -127,6 +127,9 @@ class Article(models.Model):
     # occur in can be found with one ``contains`` query before relinking them.
     match_text = models.TextField(editable=False, default="")
     linked_body_html = models.TextField(editable=False, default="")
+    # When the linked body was last rendered: it versions the cached story page, so an
+    # edit to the story or to any entry or alias it mentions gives readers a fresh page.
+    rendered_at = models.DateTimeField(editable=False, null=True)
     link_every_mention = models.BooleanField(
         default=False,
         help_text="Link every mention of an entry, not only the first one in the story.",

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from .importing import ParsedStory
@@ -176,8 +177,11 @@ def article_relink(article: Article, *, library: Library | None = None) -> None:
         [m for m in auto_mentions if m.pk is not None] + editor_mentions,
         ["quote", "prefix", "suffix", "start", "is_orphaned", "is_linked"],
     )
-    Article.objects.filter(pk=article.pk).update(linked_body_html=linked_html)
-    article.linked_body_html = linked_html
+    rendered_at = timezone.now()
+    Article.objects.filter(pk=article.pk).update(
+        linked_body_html=linked_html, rendered_at=rendered_at
+    )
+    article.linked_body_html, article.rendered_at = linked_html, rendered_at
 
 
 def _reconcile_automatic(

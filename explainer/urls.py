@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import path, register_converter
 
@@ -23,8 +25,14 @@ urlpatterns = [
     path("stories/<uslug:slug>/", views.article_detail, name="article_detail"),
     path("actors/<uslug:slug>/", views.actor_detail, name="actor_detail"),
     path("background/<uslug:slug>/", views.note_detail, name="note_detail"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.DEBUG:
+    # Editors' uploads, in development; production serves them from object storage or a CDN.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler404 = "explainer.views.page_not_found"
 handler500 = "explainer.views.server_error"

@@ -1,7 +1,11 @@
-from django.http import HttpResponseNotFound, HttpResponseServerError
+import uuid
+
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+from django.http import HttpResponse, HttpResponseNotFound, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
-from django.views.decorators.cache import cache_control
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -62,16 +66,67 @@ def article_list(request):
     return render(request, "explainer/article_list.html", {"articles": articles})
 
 
+def story_parts(article: Article) -> dict:
+    """The figures and the "In this story" list, cached under a key versioned by when the
+    story was last rendered: editing the story, or any entry or alias it mentions,
+    re-renders it and so retires the old key (no global flush)."""
+    version = article.rendered_at.timestamp() if article.rendered_at else 0
+    key = f"story-parts:v1:{article.pk}:{version}"
+    parts = cache.get(key)
+    if parts is None:
+        parts = {
+            "figures": list(article.figures.all()),
+            "story_groups": entries_in_story(article),
+        }
+        cache.set(key, parts, timeout=60 * 60 * 24)
+    return parts
+
+
 @require_GET
 @reader_cache
 def article_detail(request, slug):
     article = get_object_or_404(Article.objects.published(), slug=slug)
-    context = {
-        "article": article,
-        "figures": list(article.figures.all()),
-        "story_groups": entries_in_story(article),
-    }
-    return render(request, "explainer/article_detail.html", context)
+    return render(
+        request, "explainer/article_detail.html", {"article": article, **story_parts(article)}
+    )
+
+
+@require_GET
+@cache_control(public=True, max_age=60 * 60 * 24)
+def robots_txt(request):
+    return HttpResponse("User-agent: *\nDisallow: /admin/\n", content_type="text/plain")
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    """For load balancers: 200 when the database and the cache answer, else 503."""
+    checks = {"database": database_is_up(), "cache": cache_is_up()}
+    healthy = all(checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        status=200 if healthy else 503,
+    )
+
+
+def database_is_up() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except DatabaseError:
+        return False
+
+
+def cache_is_up() -> bool:
+    probe = f"healthz:{uuid.uuid4().hex}"
+    try:
+        cache.set(probe, "1", timeout=5)
+        alive = cache.get(probe) == "1"
+        cache.delete(probe)
+        return alive
+    except Exception:  # any backend failure at all means "not healthy"
+        return False
 
 
 def entry_detail(request, entry, *, template_name: str, mention_filter: dict):

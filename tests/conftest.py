@@ -10,6 +10,16 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 SEED_STORY = PROJECT_DIR / "explainer" / "demo" / "korea-times-2019-04-25-kim-putin-summit.txt"
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache, so cached story parts never leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def demo(db):
     """The demo as ``make run`` loads it: the context library and the seed story."""

@@ -1,0 +1,12 @@
+from csp.middleware import CSPMiddleware, PolicyParts
+from django.conf import settings
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """The strict reader policy everywhere, and the admin's own policy under /admin/."""
+
+    def get_policy_parts(self, request, response, report_only=False) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only and request.path_info.startswith("/admin/"):
+            parts.config = settings.ADMIN_CONTENT_SECURITY_POLICY
+        return parts
