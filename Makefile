@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve editor migrate demo test test-postgres lint format clean
+.PHONY: install run serve bench editor migrate demo test test-postgres lint format clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ serve: demo
 	DJANGO_DEBUG=false DJANGO_HTTPS=false \
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}" \
 	$(BIN)/gunicorn explainer.wsgi --workers $$(nproc) --bind $(HOST):$(PORT) --access-logfile -
+
+# Benchmarks: every figure is a ratio against a baseline measured in the same run.
+bench: install
+	$(PY) bench/run.py
+	$(PY) bench/cards.py
 
 editor: migrate
 	$(PY) manage.py createsuperuser

@@ -99,7 +99,10 @@ DATABASES = {
 }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
+if env_bool("DJANGO_CACHE_DISABLED", False):
+    # For measuring the cold path (make bench) and for debugging: nothing is ever cached.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+elif REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
