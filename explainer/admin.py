@@ -5,7 +5,17 @@ from django.db import models
 from django.db.models import Count, Q
 
 from .linking import normalize_alias, parse_html
-from .models import Actor, Alias, Article, BackgroundNote, Figure, Mention, Source
+from .models import (
+    Actor,
+    Alias,
+    Article,
+    BackgroundNote,
+    Figure,
+    Mention,
+    NoteUpdate,
+    Role,
+    Source,
+)
 from .sanitize import sanitize_body_html
 from .services import deferred_relinking, entry_ensure_name_alias, request_relink
 
@@ -65,6 +75,20 @@ class SourceInline(admin.TabularInline):
     extra = 1
 
 
+class RoleInline(admin.TabularInline):
+    model = Role
+    fields = ["title", "organization", "starts_on", "ends_on", "succeeded_by"]
+    extra = 1
+    verbose_name_plural = "Roles over time (cards show the one held on a story's date)"
+
+
+class NoteUpdateInline(admin.TabularInline):
+    model = NoteUpdate
+    fields = ["happened_on", "text"]
+    extra = 1
+    verbose_name_plural = "Dated updates (timelines, and “Since then” on cards)"
+
+
 class EntryAdmin(DeferredRelinkingAdmin):
     inlines = [AliasInline, SourceInline]
     list_filter = ["kind"]
@@ -100,6 +124,7 @@ class ActorAdmin(EntryAdmin):
     list_display = ["name", "kind", "description", "alias_count", "story_count", "updated_at"]
     search_fields = ["name", "description", "aliases__text"]
     prepopulated_fields = {"slug": ["name"]}
+    inlines = [AliasInline, RoleInline, SourceInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "kind", "description", "summary"]}),
         ("Image", {"fields": ["image", "image_alt", "image_credit"]}),
@@ -112,9 +137,12 @@ class BackgroundNoteAdmin(EntryAdmin):
     list_display = ["title", "kind", "starts_on", "ends_on", "alias_count", "story_count"]
     search_fields = ["title", "description", "aliases__text"]
     prepopulated_fields = {"slug": ["title"]}
+    inlines = [AliasInline, NoteUpdateInline, SourceInline]
+    autocomplete_fields = ["actors", "related_notes"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "kind", "description", "summary", "body"]}),
         ("Dates", {"fields": ["starts_on", "ends_on"]}),
+        ("Related", {"fields": ["actors", "related_notes"]}),
     ]
 
 

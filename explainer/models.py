@@ -4,6 +4,7 @@ forms that name them (aliases), and the places stories mention them (mentions)."
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .dates import format_partial_date, period_covers, starts_after, year_range
 from .linking import normalize_alias, parse_html
 from .sanitize import html_to_text, sanitize_body_html, sanitize_summary_html
 
@@ -44,25 +46,33 @@ class PartialDateField(models.CharField):
         return name, path, args, kwargs
 
 
-def format_partial_date(value: str) -> str:
-    """ "2003" -> "2003"; "2003-08" -> "August 2003"; "2003-08-27" -> "27 August 2003"."""
-    if not value:
-        return ""
-    parts = [int(part) for part in value.split("-")]
-    if len(parts) == 1:
-        return str(parts[0])
-    if len(parts) == 2:
-        return dt.date(parts[0], parts[1], 1).strftime("%B %Y")
-    day = dt.date(*parts)
-    return f"{day.day} {day.strftime('%B %Y')}"
-
-
 def validate_partial_date_exists(value: str) -> None:
     if value.count("-") == 2:
         try:
             dt.date.fromisoformat(value)
         except ValueError:
             raise ValidationError(f"{value} is not a date in the calendar.") from None
+
+
+def ends_after_start(name: str) -> models.CheckConstraint:
+    # Compared at the coarser precision: "2003" ends no earlier than "2003-08" starts.
+    return models.CheckConstraint(
+        condition=Q(ends_on="")
+        | Q(starts_on="")
+        | Q(ends_on__gte=Substr("starts_on", 1, Length("ends_on"))),
+        name=name,
+        violation_error_message="The end cannot come before the start.",
+    )
+
+
+def clean_period(obj) -> None:
+    for name in ("starts_on", "ends_on"):
+        try:
+            validate_partial_date_exists(getattr(obj, name))
+        except ValidationError as error:
+            raise ValidationError({name: error.messages}) from None
+    if obj.starts_on and obj.ends_on and obj.ends_on < obj.starts_on[: len(obj.ends_on)]:
+        raise ValidationError({"ends_on": "The end cannot come before the start."})
 
 
 def unique_slug(model: type[models.Model], text: str, *, exclude_pk=None, fallback: str) -> str:
@@ -290,6 +300,17 @@ def alias_owner(text: str, *, exclude: ContextEntry | None = None) -> ContextEnt
     return None
 
 
+@dataclass
+class EntryContext:
+    """What a card says of an entry on a story's date: the line under its name (the role
+    then held, for an actor), the years of that role, and what has changed since."""
+
+    line: str
+    period: str = ""
+    since_then: list[str] = field(default_factory=list)
+    day: dt.date | None = None
+
+
 class Actor(ContextEntry):
     """A person, organization, country or place that stories mention."""
 
@@ -336,6 +357,36 @@ class Actor(ContextEntry):
     def wikidata_url(self) -> str:
         return f"https://www.wikidata.org/wiki/{self.wikidata_id}" if self.wikidata_id else ""
 
+    def context_on(self, day: dt.date | None, *, roles: list[Role] | None = None) -> EntryContext:
+        """Who this actor was on ``day`` (a story's date) and what has changed since."""
+        roles = list(self.roles.all()) if roles is None else roles
+        if day is None:
+            current = [role for role in roles if not role.ends_on]
+            return EntryContext(line=current[-1].label if current else self.description)
+        held = [
+            role
+            for role in roles
+            if period_covers(starts_on=role.starts_on, ends_on=role.ends_on, day=day)
+        ]
+        role = held[-1] if held else None
+        since: list[str] = []
+        for other in held:
+            if starts_after(other.ends_on, day):
+                successor = (
+                    f"{other.succeeded_by} replaced {self.name} as {other.label}"
+                    if other.succeeded_by
+                    else f"{self.name} left the post of {other.label}"
+                )
+                since.append(f"{successor} in {format_partial_date(other.ends_on)}.")
+        for later in roles:
+            if starts_after(later.starts_on, day):
+                since.append(f"{later.label} from {format_partial_date(later.starts_on)}.")
+        if role is None:
+            current = [other for other in roles if not other.ends_on]
+            line = current[-1].label if current and not self.description else self.description
+            return EntryContext(line=line, since_then=since)
+        return EntryContext(line=role.label, period=role.years, since_then=since, day=day)
+
 
 class BackgroundNote(ContextEntry):
     """An event, process, agreement or topic that explains a story."""
@@ -352,19 +403,20 @@ class BackgroundNote(ContextEntry):
     body_html = models.TextField(editable=False, default="")
     starts_on = PartialDateField(help_text="YYYY, YYYY-MM or YYYY-MM-DD. Optional.")
     ends_on = PartialDateField(help_text="YYYY, YYYY-MM or YYYY-MM-DD. Optional.")
+    actors = models.ManyToManyField(
+        Actor,
+        blank=True,
+        related_name="notes",
+        help_text="The people, organizations and countries involved.",
+    )
+    related_notes = models.ManyToManyField(
+        "self", blank=True, help_text="Events and topics a reader should see alongside this one."
+    )
 
     class Meta:
         ordering = ["title"]
         verbose_name = "background note"
-        constraints = [
-            # Compared at the coarser precision: "2003" ends no earlier than "2003-08" starts.
-            models.CheckConstraint(
-                condition=Q(ends_on="")
-                | Q(starts_on="")
-                | Q(ends_on__gte=Substr("starts_on", 1, Length("ends_on"))),
-                name="note_ends_after_start",
-            ),
-        ]
+        constraints = [ends_after_start("note_ends_after_start")]
 
     def __str__(self):
         return self.title
@@ -378,17 +430,25 @@ class BackgroundNote(ContextEntry):
 
     def clean(self):
         super().clean()
-        for field in ("starts_on", "ends_on"):
-            try:
-                validate_partial_date_exists(getattr(self, field))
-            except ValidationError as error:
-                raise ValidationError({field: error.messages}) from None
-        if self.starts_on and self.ends_on and self.ends_on < self.starts_on[: len(self.ends_on)]:
-            raise ValidationError({"ends_on": "The end cannot come before the start."})
+        clean_period(self)
 
     @property
     def label(self) -> str:
         return self.title
+
+    def context_on(
+        self, day: dt.date | None, *, updates: list[NoteUpdate] | None = None
+    ) -> EntryContext:
+        """The note's one-line description, and its dated updates after ``day``."""
+        if day is None:
+            return EntryContext(line=self.description)
+        updates = list(self.updates.all()) if updates is None else updates
+        since = [
+            f"{format_partial_date(update.happened_on)}: {update.text}"
+            for update in updates
+            if starts_after(update.happened_on, day)
+        ]
+        return EntryContext(line=self.description, since_then=since, day=day)
 
     @property
     def date_range(self) -> str:
@@ -396,6 +456,64 @@ class BackgroundNote(ContextEntry):
         if start and end and start != end:
             return f"{start} – {end}"
         return start or end
+
+
+class Role(models.Model):
+    """A position an actor held for a while: what a card says they were on a story's date."""
+
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="roles")
+    title = models.CharField(max_length=200, help_text="For example: Foreign Minister.")
+    organization = models.CharField(
+        "organization or country",
+        max_length=200,
+        blank=True,
+        help_text="For example: North Korea.",
+    )
+    starts_on = PartialDateField(help_text="YYYY, YYYY-MM or YYYY-MM-DD.")
+    ends_on = PartialDateField(help_text="Leave blank while the role is held.")
+    succeeded_by = models.CharField(
+        max_length=200, blank=True, help_text="Who took the role next, e.g. Ri Son-gwon."
+    )
+
+    class Meta:
+        ordering = ["starts_on", "pk"]
+        constraints = [ends_after_start("role_ends_after_start")]
+
+    def __str__(self):
+        return f"{self.label} ({self.years})" if self.years else self.label
+
+    def clean(self):
+        clean_period(self)
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} of {self.organization}" if self.organization else self.title
+
+    @property
+    def years(self) -> str:
+        return year_range(self.starts_on, self.ends_on)
+
+
+class NoteUpdate(models.Model):
+    """A dated development in a background note: "North Korea quits the talks"."""
+
+    note = models.ForeignKey(BackgroundNote, on_delete=models.CASCADE, related_name="updates")
+    happened_on = PartialDateField(blank=False, help_text="YYYY, YYYY-MM or YYYY-MM-DD.")
+    text = models.CharField(
+        max_length=300, help_text="One sentence, e.g. “North Korea quits the talks.”"
+    )
+
+    class Meta:
+        ordering = ["happened_on", "pk"]
+
+    def __str__(self):
+        return f"{self.happened_on}: {self.text}"
+
+    def clean(self):
+        try:
+            validate_partial_date_exists(self.happened_on)
+        except ValidationError as error:
+            raise ValidationError({"happened_on": error.messages}) from None
 
 
 def exactly_one_entry(prefix: str) -> models.CheckConstraint:

@@ -25,7 +25,18 @@ from .linking import (
     normalize_alias,
     parse_html,
 )
-from .models import Actor, Alias, Article, BackgroundNote, ContextEntry, Figure, Mention, Source
+from .models import (
+    Actor,
+    Alias,
+    Article,
+    BackgroundNote,
+    ContextEntry,
+    Figure,
+    Mention,
+    NoteUpdate,
+    Role,
+    Source,
+)
 
 _pending: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
     "pending_relinks", default=None
@@ -321,22 +332,39 @@ def context_library_load(data: dict) -> dict[str, int]:
     of ``explainer/demo/context_library.json``. Entries are matched by slug; running it
     twice changes nothing."""
     counts = {"created": 0, "updated": 0}
+    nested = {"slug", "aliases", "sources", "roles", "updates", "actors", "related"}
     with deferred_relinking():
         for model, items, label_field in (
             (Actor, data.get("actors", []), "name"),
             (BackgroundNote, data.get("notes", []), "title"),
         ):
             for item in items:
-                fields = {
-                    key: value
-                    for key, value in item.items()
-                    if key not in {"slug", "aliases", "sources"}
-                }
+                fields = {key: value for key, value in item.items() if key not in nested}
                 entry, created = model.objects.update_or_create(slug=item["slug"], defaults=fields)
                 counts["created" if created else "updated"] += 1
                 _sync_aliases(entry, [{"text": item[label_field]}, *item.get("aliases", [])])
                 _sync_sources(entry, item.get("sources", []))
+                if model is Actor:
+                    _replace_rows(entry.roles, Role, item.get("roles", []), actor=entry)
+                else:
+                    _replace_rows(entry.updates, NoteUpdate, item.get("updates", []), note=entry)
+        actors = {actor.slug: actor for actor in Actor.objects.all()}
+        notes = {note.slug: note for note in BackgroundNote.objects.all()}
+        for item in data.get("notes", []):
+            note = notes[item["slug"]]
+            note.actors.set([actors[slug] for slug in item.get("actors", [])])
+            note.related_notes.set([notes[slug] for slug in item.get("related", [])])
     return counts
+
+
+def _replace_rows(manager, model, rows: list[dict], **parent) -> None:
+    """Make a child list (roles, updates) exactly ``rows``, leaving it alone if it already is."""
+    fields = list(rows[0]) if rows else []
+    current = [{name: getattr(row, name) for name in fields} for row in manager.all()]
+    if current == rows and manager.count() == len(rows):
+        return
+    manager.all().delete()
+    model.objects.bulk_create(model(**row, **parent) for row in rows)
 
 
 def _sync_aliases(entry: ContextEntry, aliases: list[dict]) -> None:

@@ -2,10 +2,11 @@
 stories, a renamed or deleted entry stops being linked."""
 
 from django.db.models import QuerySet
-from django.db.models.signals import post_delete, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
+from django.utils import timezone
 
-from .models import Actor, Alias, BackgroundNote, Mention
+from .models import Actor, Alias, BackgroundNote, Mention, NoteUpdate, Role, Source
 from .services import (
     articles_containing,
     articles_mentioning,
@@ -47,3 +48,38 @@ def unlink_entry_before_delete(sender, instance, **kwargs):
         request_relink(articles_mentioning(instance))
         Mention.objects.filter(**{instance.entry_field: instance}).delete()
         Alias.objects.filter(**{instance.entry_field: instance}).delete()
+
+
+def touch_entry(*, actor_id=None, note_id=None) -> None:
+    """Bump the entry's ``updated_at``: its cached card and page parts are keyed by it."""
+    now = timezone.now()
+    if actor_id:
+        Actor.objects.filter(pk=actor_id).update(updated_at=now)
+    if note_id:
+        BackgroundNote.objects.filter(pk=note_id).update(updated_at=now)
+
+
+@receiver(post_save, sender=Alias)
+@receiver(post_delete, sender=Alias)
+@receiver(post_save, sender=Source)
+@receiver(post_delete, sender=Source)
+@receiver(post_save, sender=Role)
+@receiver(post_delete, sender=Role)
+@receiver(post_save, sender=NoteUpdate)
+@receiver(post_delete, sender=NoteUpdate)
+def touch_entry_after_child_changed(sender, instance, **kwargs):
+    touch_entry(
+        actor_id=getattr(instance, "actor_id", None), note_id=getattr(instance, "note_id", None)
+    )
+
+
+@receiver(m2m_changed, sender=BackgroundNote.actors.through)
+@receiver(m2m_changed, sender=BackgroundNote.related_notes.through)
+def touch_entries_after_relations_changed(sender, instance, action, pk_set, model, **kwargs):
+    if not action.startswith("post_"):
+        return
+    # Both sides show the relation: the note's card lists its actors, an actor's its notes.
+    touched = [instance, *model.objects.filter(pk__in=pk_set or ())]
+    now = timezone.now()
+    for entry in touched:
+        type(entry).objects.filter(pk=entry.pk).update(updated_at=now)

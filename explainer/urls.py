@@ -1,9 +1,13 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path, register_converter
+from django.views.decorators.cache import cache_page
 
 from . import views
+from .feeds import LatestStoriesFeed
+from .sitemaps import SITEMAPS
 
 
 class UnicodeSlugConverter:
@@ -25,6 +29,15 @@ urlpatterns = [
     path("stories/<uslug:slug>/", views.article_detail, name="article_detail"),
     path("actors/<uslug:slug>/", views.actor_detail, name="actor_detail"),
     path("background/<uslug:slug>/", views.note_detail, name="note_detail"),
+    path("search/", views.search, name="search"),
+    path("feed/", LatestStoriesFeed(), name="feed"),
+    path(
+        "sitemap.xml",
+        cache_page(60 * 60)(sitemap),
+        {"sitemaps": SITEMAPS},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
+    path("api/context/<uslug:slug>.json", views.context_api, name="context_api"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -2,14 +2,23 @@ import uuid
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, HttpResponseNotFound, HttpResponseServerError, JsonResponse
+from django.http import (
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotFound,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
+from django.urls import reverse
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from . import api, entries
 from .models import Actor, Article, BackgroundNote, Mention
+from .search import search as search_library
 
 # "In this story" groups, in the order a reader meets them in the sidebar.
 STORY_GROUPS = [
@@ -40,15 +49,6 @@ def entries_in_story(article: Article) -> list[tuple[str, list]]:
         seen.add(entry.entry_key)
         by_kind.setdefault(entry.kind, []).append(entry)
     return [(label, by_kind[kind]) for kind, label in STORY_GROUPS if kind in by_kind]
-
-
-def stories_mentioning(entry_filter: dict):
-    return (
-        Article.objects.published()
-        .filter(**entry_filter, mentions__is_suppressed=False)
-        .distinct()
-        .only("headline", "slug", "dek", "published_at", "outlet")
-    )
 
 
 def reader_cache(view):
@@ -94,7 +94,10 @@ def article_detail(request, slug):
 @require_GET
 @cache_control(public=True, max_age=60 * 60 * 24)
 def robots_txt(request):
-    return HttpResponse("User-agent: *\nDisallow: /admin/\n", content_type="text/plain")
+    sitemap_url = request.build_absolute_uri(reverse("django.contrib.sitemaps.views.sitemap"))
+    return HttpResponse(
+        f"User-agent: *\nDisallow: /admin/\nSitemap: {sitemap_url}\n", content_type="text/plain"
+    )
 
 
 @require_GET
@@ -129,43 +132,75 @@ def cache_is_up() -> bool:
         return False
 
 
-def entry_detail(request, entry, *, template_name: str, mention_filter: dict):
-    """An entry's page, or just its ``#card`` partial for an htmx request (two queries:
-    the entry and the count of stories that mention it)."""
-    stories = stories_mentioning(mention_filter)
-    if request.htmx:
-        context = {"entry": entry, "other_story_count": max(stories.count() - 1, 0)}
-        return render(request, template_name + "#card", context)
+def entry_detail(request, model, slug: str, *, template_name: str):
+    """An entry's page, or just its ``#card`` partial for an htmx request. Reached from a
+    story, ``?as_of=YYYY-MM-DD`` says who or what it was on the story's date."""
+    try:
+        day = entries.parse_day(request.GET.get("as_of"))
+    except entries.BadDate as error:
+        return bad_request(request, str(error))
+    entry = entries.entry_or_404(model, slug)
+    parts = entries.card_parts(entry)
     context = {
         "entry": entry,
-        "aliases": [alias.text for alias in entry.aliases.all() if alias.text != entry.label],
-        "sources": entry.sources.all(),
-        "stories": stories,
+        "as_of": entries.context_on(entry, day, parts),
+        **parts,
     }
+    if request.htmx:
+        context["other_story_count"] = max(entry.story_count - 1, 0)
+        return render(request, template_name + "#card", context)
+    context.update(entries.page_parts(entry))
+    context["stories"] = entries.stories_mentioning(entry)
     return render(request, template_name, context)
 
 
 @require_GET
 @reader_cache
 def actor_detail(request, slug):
-    actor = get_object_or_404(Actor, slug=slug)
-    return entry_detail(
-        request,
-        actor,
-        template_name="explainer/actor_detail.html",
-        mention_filter={"mentions__actor": actor},
-    )
+    return entry_detail(request, Actor, slug, template_name="explainer/actor_detail.html")
 
 
 @require_GET
 @reader_cache
 def note_detail(request, slug):
-    note = get_object_or_404(BackgroundNote, slug=slug)
-    return entry_detail(
-        request,
-        note,
-        template_name="explainer/note_detail.html",
-        mention_filter={"mentions__note": note},
+    return entry_detail(request, BackgroundNote, slug, template_name="explainer/note_detail.html")
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def context_api(request, slug):
+    """The card as data, for other sites and apps (see docs/api.md)."""
+    try:
+        day = entries.parse_day(request.GET.get("date"))
+    except entries.BadDate as error:
+        return api_response({"error": str(error)}, status=400)
+    entry = entries.find_entry(slug)
+    if entry is None:
+        return api_response({"error": f"No context entry has the slug “{slug[:80]}”."}, 404)
+    parts = entries.card_parts(entry)
+    return api_response(api.entry_data(request, entry, parts=parts, day=day))
+
+
+def api_response(data: dict, status: int = 200) -> JsonResponse:
+    response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+    # Public data, meant for other sites' pages and apps.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+@reader_cache
+def search(request):
+    results = search_library(request.GET.get("q", ""))
+    template_name = "explainer/search.html"
+    if request.htmx:
+        template_name += "#results"
+    return render(request, template_name, {"results": results})
+
+
+def bad_request(request, message: str):
+    return HttpResponseBadRequest(
+        loader.render_to_string("400.html", {"message": message}, request=request)
     )
 
 

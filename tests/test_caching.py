@@ -154,7 +154,9 @@ def test_healthz_is_503_when_the_cache_is_down(client, settings):
 def test_robots_txt_keeps_crawlers_out_of_the_admin(client):
     response = client.get("/robots.txt")
 
-    assert response.content == b"User-agent: *\nDisallow: /admin/\n"
+    assert response.content == (
+        b"User-agent: *\nDisallow: /admin/\nSitemap: http://testserver/sitemap.xml\n"
+    )
     assert response["Content-Type"].startswith("text/plain")
 
 

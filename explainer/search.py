@@ -1,0 +1,68 @@
+"""Finding stories and context entries from a reader's query, in any script or spelling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Q
+
+from .linking import normalize_alias
+from .models import Actor, Article, BackgroundNote
+
+MIN_QUERY_CHARS = 2
+MAX_QUERY_CHARS = 200
+
+
+@dataclass
+class SearchResults:
+    query: str
+    entries: list = field(default_factory=list)
+    stories: list = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.entries) + len(self.stories)
+
+
+def search(query: str, *, limit: int = 10) -> SearchResults:
+    """Entries whose aliases contain the query in the matcher's normal form (so "김정은",
+    "Kim Jong Un" and "kim jong-un" all find Kim Jong-un), or whose description does; and
+    published stories, by PostgreSQL full-text search where available, else by text."""
+    query = " ".join(query.split())[:MAX_QUERY_CHARS]
+    normalized = normalize_alias(query)
+    results = SearchResults(query=query)
+    if len(normalized) < MIN_QUERY_CHARS:
+        return results
+    entry_filter = Q(aliases__normalized__contains=normalized) | Q(description__icontains=query)
+    actors = Actor.objects.filter(entry_filter).distinct().order_by("name")[:limit]
+    notes = BackgroundNote.objects.filter(entry_filter).distinct().order_by("title")[:limit]
+    results.entries = sorted([*actors, *notes], key=lambda entry: _entry_rank(entry, normalized))
+    results.entries = results.entries[:limit]
+    results.stories = list(_stories(query, normalized)[:limit])
+    return results
+
+
+def _entry_rank(entry, normalized: str) -> tuple[int, str]:
+    label = normalize_alias(entry.label)
+    return (0 if label == normalized else 1 if label.startswith(normalized) else 2, label)
+
+
+def _stories(query: str, normalized: str):
+    stories = Article.objects.published().only(
+        "headline", "slug", "dek", "published_at", "outlet", "byline"
+    )
+    if connection.vendor == "postgresql":
+        vector = SearchVector("headline", weight="A", config="simple") + SearchVector(
+            "body_text", weight="B", config="simple"
+        )
+        search_query = SearchQuery(query, config="simple", search_type="websearch")
+        return (
+            stories.annotate(rank=SearchRank(vector, search_query))
+            .filter(Q(rank__gt=0) | Q(match_text__contains=normalized))
+            .order_by("-rank", "-published_at")
+        )
+    return stories.filter(
+        Q(match_text__contains=normalized) | Q(headline__icontains=query)
+    ).order_by("-published_at")

@@ -1,0 +1,255 @@
+"""Context as of a story's date, search, feeds, sitemap and the card API."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from pytest_django.asserts import assertContains, assertNotContains
+
+from explainer.models import Actor, BackgroundNote, Role
+
+from .factories import make_actor, make_article
+
+pytestmark = pytest.mark.django_db
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+HTMX = {"HX-Request": "true"}
+
+
+def test_ri_yong_ho_card_on_story_date_says_foreign_minister_and_since_then(client, demo):
+    response = client.get("/actors/ri-yong-ho/?as_of=2019-04-25", headers=HTMX)
+
+    assertContains(response, "On 25 April 2019:</span> Foreign Minister of North Korea (2016–2020)")
+    assertContains(
+        response,
+        "Since then:</span> Ri Son-gwon replaced Ri Yong-ho as Foreign Minister of North Korea "
+        "in January 2020.",
+    )
+
+
+def test_trump_card_on_story_date_says_president_with_no_since_then(client, demo):
+    response = client.get("/actors/donald-trump/?as_of=2019-04-25", headers=HTMX)
+
+    assertContains(response, "On 25 April 2019:</span> President of the United States")
+    assertNotContains(response, "Since then")
+
+
+def test_entry_page_reached_from_a_story_shows_the_role_then(client, demo):
+    response = client.get("/actors/choe-son-hui/?as_of=2019-04-25")
+
+    assertContains(response, "First Vice Minister of Foreign Affairs of North Korea (2019–2022)")
+    assertContains(response, "Foreign Minister of North Korea from June 2022.")
+    assertContains(response, '<h2 id="roles-title">Roles</h2>')
+
+
+def test_role_before_a_later_appointment_is_not_since_then(client):
+    actor = make_actor(name="A Diplomat", slug="a-diplomat")
+    Role.objects.create(actor=actor, title="Ambassador", starts_on="2003", ends_on="2007")
+    Role.objects.create(actor=actor, title="Foreign Minister", starts_on="2016-05")
+
+    response = client.get("/actors/a-diplomat/?as_of=2019-04-25", headers=HTMX)
+
+    assertContains(response, "Foreign Minister (since 2016)")
+    assertNotContains(response, "Since then")
+
+
+def test_description_falls_back_to_the_current_role_without_a_dated_role(client):
+    actor = make_actor(name="New Leader", slug="new-leader", description="")
+    Role.objects.create(actor=actor, title="Premier", organization="Freedonia", starts_on="2024")
+
+    response = client.get("/actors/new-leader/?as_of=2019-04-25", headers=HTMX)
+
+    assertContains(response, "On 25 April 2019:</span> Premier of Freedonia")
+
+
+def test_note_card_lists_updates_since_the_story_date(client, demo):
+    response = client.get("/background/six-party-talks/?as_of=2005-01-01", headers=HTMX)
+
+    assertContains(
+        response, "19 September 2005: The six parties agree their first joint statement."
+    )
+
+
+def test_malformed_as_of_date_is_a_clear_400(client, demo):
+    response = client.get("/actors/ri-yong-ho/?as_of=25-04-2019")
+
+    assert response.status_code == 400
+    assertContains(response, "is not a date in YYYY-MM-DD form", status_code=400)
+
+
+def test_note_page_shows_timeline_involved_actors_and_related_notes(client, demo):
+    response = client.get("/background/six-party-talks/")
+
+    content = response.content.decode()
+    assert content.index("August 2003") < content.index("14 April 2009")
+    for name in ("China", "Japan", "Russia", "United States", "North Korea", "South Korea"):
+        assertContains(response, f">{name}</a>")
+    assertContains(response, "2005 six-party joint statement")
+
+
+def test_actor_page_shows_the_background_it_appears_in(client, demo):
+    response = client.get("/actors/ri-yong-ho/")
+
+    assertContains(response, '<h2 id="related-title">Appears in</h2>')
+    assertContains(response, "Hanoi summit")
+
+
+def test_editing_a_role_refreshes_the_cached_card(client, demo):
+    client.get("/actors/ri-yong-ho/?as_of=2019-04-25", headers=HTMX)
+    role = Actor.objects.get(slug="ri-yong-ho").roles.get(title="Foreign Minister")
+    role.succeeded_by = "Somebody Else"
+    role.save()
+
+    response = client.get("/actors/ri-yong-ho/?as_of=2019-04-25", headers=HTMX)
+
+    assertContains(response, "Somebody Else replaced Ri Yong-ho")
+
+
+def test_relating_notes_refreshes_both_cached_pages(client, demo):
+    client.get("/background/denuclearization/")
+    client.get("/background/hanoi-summit/")
+
+    BackgroundNote.objects.get(slug="denuclearization").related_notes.add(
+        BackgroundNote.objects.get(slug="hanoi-summit")
+    )
+
+    assertContains(client.get("/background/hanoi-summit/"), ">Denuclearization</a>")
+
+
+@pytest.mark.parametrize(
+    "query", ["김정은", "Kim Jong Un", "kim jong-un", "Ким Чен Ын", "KIM JONG UN"]
+)
+def test_search_finds_kim_jong_un_in_any_script_or_spelling(client, demo, query):
+    response = client.get("/search/", {"q": query})
+
+    assertContains(response, '<a href="/actors/kim-jong-un/">Kim Jong-un</a>')
+
+
+def test_search_finds_stories_by_their_words(client, demo):
+    response = client.get("/search/", {"q": "Vladivostok"})
+
+    assertContains(response, demo.headline)
+    assertContains(response, '<a href="/actors/vladivostok/">Vladivostok</a>')
+
+
+def test_search_live_results_are_a_partial_with_a_status_for_screen_readers(client, demo):
+    response = client.get("/search/", {"q": "putin"}, headers=HTMX)
+
+    assertNotContains(response, "<html")
+    assertContains(response, 'id="search-status"')
+    assertContains(response, 'role="status"')
+    assertContains(response, "Vladimir Putin</a>")
+
+
+def test_search_with_nothing_found_says_so(client, demo):
+    response = client.get("/search/", {"q": "zzzzzz"})
+
+    assertContains(response, "0 results for “zzzzzz”. Try another spelling")
+
+
+def test_search_ignores_too_short_and_trims_too_long_queries(client, demo):
+    assert client.get("/search/", {"q": "k"}).status_code == 200
+    assert client.get("/search/", {"q": "k" * 5000}).status_code == 200
+
+
+def test_search_does_not_show_drafts(client, demo):
+    make_article(headline="Secret draft about Vladivostok", published=False)
+
+    response = client.get("/search/", {"q": "Vladivostok"})
+
+    assertNotContains(response, "Secret draft")
+
+
+def test_feed_is_atom_with_published_stories(client, demo):
+    make_article(headline="Unpublished", published=False)
+
+    response = client.get("/feed/")
+
+    assert response["Content-Type"].startswith("application/atom+xml")
+    root = ET.fromstring(response.content)
+    assert root.tag == f"{ATOM}feed"
+    titles = [entry.find(f"{ATOM}title").text for entry in root.findall(f"{ATOM}entry")]
+    assert titles == [demo.headline]
+    entry = root.find(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}author/{ATOM}name").text == "Lee Min-hyung"
+    assert entry.find(f"{ATOM}link").get("href").endswith(demo.get_absolute_url())
+
+
+def test_sitemap_lists_every_published_story_and_entry(client, demo):
+    draft = make_article(headline="Draft", published=False)
+
+    response = client.get("/sitemap.xml")
+
+    root = ET.fromstring(response.content)
+    namespace = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    locations = {loc.text for loc in root.iter(f"{namespace}loc")}
+    assert f"http://testserver{demo.get_absolute_url()}" in locations
+    assert f"http://testserver{draft.get_absolute_url()}" not in locations
+    for entry in [*Actor.objects.all(), *BackgroundNote.objects.all()]:
+        assert f"http://testserver{entry.get_absolute_url()}" in locations
+
+
+def test_api_returns_the_card_as_data(client, demo):
+    response = client.get("/api/context/ri-yong-ho.json")
+
+    assert response.status_code == 200
+    data = response.json()
+    assert data["title"] == "Ri Yong-ho"
+    assert data["type"] == "actor"
+    assert data["kind"] == "person"
+    assert data["summary_html"].startswith("<p>")
+    assert "<" not in data["summary_text"]
+    assert data["url"] == "http://testserver/actors/ri-yong-ho/"
+    assert "as_of" not in data
+    assert "public" in response["Cache-Control"] and "max-age=300" in response["Cache-Control"]
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["ETag"]
+
+
+def test_api_with_a_date_gives_the_role_then_and_since_then(client, demo):
+    response = client.get("/api/context/ri-yong-ho.json", {"date": "2019-04-25"})
+
+    assert response.json()["as_of"] == {
+        "date": "2019-04-25",
+        "role": "Foreign Minister of North Korea",
+        "period": "2016–2020",
+        "description": "Foreign Minister of North Korea",
+        "since_then": [
+            "Ri Son-gwon replaced Ri Yong-ho as Foreign Minister of North Korea in January 2020."
+        ],
+    }
+
+
+def test_api_gives_wikidata_and_note_dates(client, demo):
+    kim = client.get("/api/context/kim-jong-un.json").json()
+    talks = client.get("/api/context/six-party-talks.json").json()
+
+    assert kim["wikidata_id"] == "Q56226"
+    assert talks["type"] == "background_note"
+    assert (talks["starts_on"], talks["ends_on"]) == ("2003-08", "2009-04")
+
+
+def test_api_answers_304_to_its_etag(client, demo):
+    first = client.get("/api/context/kim-jong-un.json")
+
+    repeat = client.get("/api/context/kim-jong-un.json", headers={"If-None-Match": first["ETag"]})
+
+    assert repeat.status_code == 304
+
+
+def test_api_unknown_slug_is_a_json_404(client, demo):
+    response = client.get("/api/context/nobody.json")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "nobody" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "date", ["2019-13-01", "25-04-2019", "yesterday", "2019-02-30", "２０１９-04-25"]
+)
+def test_api_malformed_date_is_a_json_400(client, demo, date):
+    response = client.get("/api/context/kim-jong-un.json", {"date": date})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "date" in response.json()["error"]
