@@ -52,7 +52,7 @@ def entry_data(request, entry: ContextEntry, *, parts: dict, day: dt.date | None
         context = context_on(entry, day, parts)
         data["as_of"] = {
             "date": day.isoformat(),
-            "role": context.line if is_actor else None,
+            "role": context.line if context.is_role_then else None,
             "period": context.period or None,
             "description": context.line,
             "since_then": context.since_then,

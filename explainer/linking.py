@@ -207,10 +207,7 @@ class ParsedHtml:
 
     tokens: tuple[str | TextNode, ...]
     text: str
-
-    @property
-    def text_nodes(self) -> list[TextNode]:
-        return [token for token in self.tokens if isinstance(token, TextNode)]
+    text_nodes: tuple[TextNode, ...] = ()
 
     def is_linkable_span(self, start: int, end: int) -> bool:
         return any(
@@ -244,7 +241,11 @@ def parse_html(source: str) -> ParsedHtml:
         text = html.unescape(raw)
         tokens.append(TextNode(start=offset, text=text, raw=raw, linkable=link_depth == 0))
         pieces.append(text)
-    return ParsedHtml(tokens=tuple(tokens), text="".join(pieces))
+    return ParsedHtml(
+        tokens=tuple(tokens),
+        text="".join(pieces),
+        text_nodes=tuple(token for token in tokens if isinstance(token, TextNode)),
+    )
 
 
 def find_mentions(*, parsed: ParsedHtml, matcher: Matcher) -> list[Hit]:

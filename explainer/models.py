@@ -309,6 +309,7 @@ class EntryContext:
     period: str = ""
     since_then: list[str] = field(default_factory=list)
     day: dt.date | None = None
+    is_role_then: bool = False
 
 
 class Actor(ContextEntry):
@@ -362,7 +363,7 @@ class Actor(ContextEntry):
         roles = list(self.roles.all()) if roles is None else roles
         if day is None:
             current = [role for role in roles if not role.ends_on]
-            return EntryContext(line=current[-1].label if current else self.description)
+            return EntryContext(line=self.description or (current[-1].label if current else ""))
         held = [
             role
             for role in roles
@@ -382,10 +383,14 @@ class Actor(ContextEntry):
             if starts_after(later.starts_on, day):
                 since.append(f"{later.label} from {format_partial_date(later.starts_on)}.")
         if role is None:
+            # No dated role that day: the card keeps the one-line description, or, when an
+            # editor left it blank, the current role (never presented as held back then).
             current = [other for other in roles if not other.ends_on]
-            line = current[-1].label if current and not self.description else self.description
-            return EntryContext(line=line, since_then=since)
-        return EntryContext(line=role.label, period=role.years, since_then=since, day=day)
+            line = self.description or (current[-1].label if current else "")
+            return EntryContext(line=line, since_then=since, day=day)
+        return EntryContext(
+            line=role.label, period=role.years, since_then=since, day=day, is_role_then=True
+        )
 
 
 class BackgroundNote(ContextEntry):

@@ -99,7 +99,15 @@ class Library:
     def __init__(self) -> None:
         self.entries: dict[str, ContextEntry] = {}
         terms = []
-        for alias in Alias.objects.select_related("actor", "note"):
+        aliases = Alias.objects.select_related("actor", "note").only(
+            "text",
+            "case_sensitive",
+            "actor_id",
+            "note_id",
+            *(f"actor__{name}" for name in ("slug", "kind", "name")),
+            *(f"note__{name}" for name in ("slug", "kind", "title")),
+        )
+        for alias in aliases:
             entry = alias.entry
             self.entries[entry.entry_key] = entry
             terms.append(
@@ -179,6 +187,7 @@ def article_relink(article: Article, *, library: Library | None = None) -> None:
     links = _choose_links(
         mentions=[*auto_mentions, *(m for m in editor_mentions if not m.is_orphaned)],
         every_mention=article.link_every_mention,
+        as_of=story_date(article),
     )
     linked_html = mark_mentions(parsed=parsed, links=links)
 
@@ -242,7 +251,22 @@ def _reconcile_automatic(
     return mentions, stale
 
 
-def _choose_links(*, mentions: list[Mention], every_mention: bool) -> list[Link]:
+def story_date(article: Article) -> dt.date | None:
+    # ``published_at`` may still be the string a caller assigned; read it as the field would.
+    published_at = Article._meta.get_field("published_at").to_python(article.published_at)
+    return published_at.date() if published_at else None
+
+
+def entry_url_as_of(entry: ContextEntry, day: dt.date | None) -> str:
+    """The entry's page as of a story's date: cards and pages then say who or what it was
+    when the story was written."""
+    url = entry.get_absolute_url()
+    return f"{url}?as_of={day.isoformat()}" if day else url
+
+
+def _choose_links(
+    *, mentions: list[Mention], every_mention: bool, as_of: dt.date | None
+) -> list[Link]:
     """First mention of each entry (or every one), skipping suppressed ones; an editor's own
     mention is always linked."""
     links: list[Link] = []
@@ -261,7 +285,7 @@ def _choose_links(*, mentions: list[Mention], every_mention: bool) -> list[Link]
             Link(
                 start=mention.start,
                 end=mention.start + len(mention.quote),
-                href=entry.get_absolute_url(),
+                href=entry_url_as_of(entry, as_of),
                 css_class=f"mention mention--{entry.kind}",
                 # The story page lists every entry's one-line description under these ids.
                 attrs=(

@@ -6,7 +6,17 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .models import Actor, Alias, BackgroundNote, Mention, NoteUpdate, Role, Source
+from .models import (
+    Actor,
+    Alias,
+    Article,
+    BackgroundNote,
+    Figure,
+    Mention,
+    NoteUpdate,
+    Role,
+    Source,
+)
 from .services import (
     articles_containing,
     articles_mentioning,
@@ -51,12 +61,16 @@ def unlink_entry_before_delete(sender, instance, **kwargs):
 
 
 def touch_entry(*, actor_id=None, note_id=None) -> None:
-    """Bump the entry's ``updated_at``: its cached card and page parts are keyed by it."""
+    """Bump the entry's ``updated_at`` (its cached card and page parts are keyed by it) and
+    the ``rendered_at`` of the stories that mention it (their cached pages show its
+    relations and dated updates in "How we got here")."""
     now = timezone.now()
     if actor_id:
         Actor.objects.filter(pk=actor_id).update(updated_at=now)
+        Article.objects.filter(mentions__actor_id=actor_id).update(rendered_at=now)
     if note_id:
         BackgroundNote.objects.filter(pk=note_id).update(updated_at=now)
+        Article.objects.filter(mentions__note_id=note_id).update(rendered_at=now)
 
 
 @receiver(post_save, sender=Alias)
@@ -79,7 +93,13 @@ def touch_entries_after_relations_changed(sender, instance, action, pk_set, mode
     if not action.startswith("post_"):
         return
     # Both sides show the relation: the note's card lists its actors, an actor's its notes.
-    touched = [instance, *model.objects.filter(pk__in=pk_set or ())]
-    now = timezone.now()
-    for entry in touched:
-        type(entry).objects.filter(pk=entry.pk).update(updated_at=now)
+    touch_entry(note_id=instance.pk)
+    for pk in pk_set or ():
+        touch_entry(**{"actor_id" if model is Actor else "note_id": pk})
+
+
+@receiver(post_save, sender=Figure)
+@receiver(post_delete, sender=Figure)
+def touch_story_after_figure_changed(sender, instance, **kwargs):
+    # The cached story page shows its figures.
+    Article.objects.filter(pk=instance.article_id).update(rendered_at=timezone.now())

@@ -1,4 +1,4 @@
-""""How we got here": the dated background a story mentions, and what led to it, in order.
+""" "How we got here": the dated background a story mentions, and what led to it, in order.
 Pure: takes entries and updates already loaded, returns plain items."""
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 import uuid
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.dummy import DummyCache
 from django.db import DatabaseError, connection
 from django.http import (
     HttpResponse,
@@ -16,39 +17,9 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from . import api, entries
-from .models import Actor, Article, BackgroundNote, Mention
+from . import api, entries, stories
+from .models import Actor, Article, BackgroundNote
 from .search import search as search_library
-
-# "In this story" groups, in the order a reader meets them in the sidebar.
-STORY_GROUPS = [
-    ("person", "People"),
-    ("organization", "Organizations"),
-    ("country", "Countries"),
-    ("place", "Places"),
-    ("event", "Events"),
-    ("process", "Talks and processes"),
-    ("agreement", "Agreements"),
-    ("topic", "Topics"),
-]
-
-
-def entries_in_story(article: Article) -> list[tuple[str, list]]:
-    """Every actor and note the story mentions, grouped by kind, each group in reading order."""
-    mentions = (
-        Mention.objects.filter(article=article, is_suppressed=False, is_orphaned=False)
-        .select_related("actor", "note")
-        .order_by("start", "pk")
-    )
-    seen: set[str] = set()
-    by_kind: dict[str, list] = {}
-    for mention in mentions:
-        entry = mention.entry
-        if entry.entry_key in seen:
-            continue
-        seen.add(entry.entry_key)
-        by_kind.setdefault(entry.kind, []).append(entry)
-    return [(label, by_kind[kind]) for kind, label in STORY_GROUPS if kind in by_kind]
 
 
 def reader_cache(view):
@@ -66,29 +37,22 @@ def article_list(request):
     return render(request, "explainer/article_list.html", {"articles": articles})
 
 
-def story_parts(article: Article) -> dict:
-    """The figures and the "In this story" list, cached under a key versioned by when the
-    story was last rendered: editing the story, or any entry or alias it mentions,
-    re-renders it and so retires the old key (no global flush)."""
-    version = article.rendered_at.timestamp() if article.rendered_at else 0
-    key = f"story-parts:v1:{article.pk}:{version}"
-    parts = cache.get(key)
-    if parts is None:
-        parts = {
-            "figures": list(article.figures.all()),
-            "story_groups": entries_in_story(article),
-        }
-        cache.set(key, parts, timeout=60 * 60 * 24)
-    return parts
-
-
 @require_GET
 @reader_cache
 def article_detail(request, slug):
-    article = get_object_or_404(Article.objects.published(), slug=slug)
-    return render(
-        request, "explainer/article_detail.html", {"article": article, **story_parts(article)}
+    article = get_object_or_404(
+        # The editor's source and the matcher's copy of the text are never shown.
+        Article.objects.published().defer("body", "match_text"),
+        slug=slug,
     )
+    html = stories.cached_page(
+        article,
+        lambda context: loader.render_to_string(
+            "explainer/article_detail.html", context, request=request
+        ),
+        absolute=request.build_absolute_uri,
+    )
+    return HttpResponse(html)
 
 
 @require_GET
@@ -122,6 +86,8 @@ def database_is_up() -> bool:
 
 
 def cache_is_up() -> bool:
+    if isinstance(caches["default"], DummyCache):
+        return True  # caching switched off on purpose (DJANGO_CACHE_DISABLED)
     probe = f"healthz:{uuid.uuid4().hex}"
     try:
         cache.set(probe, "1", timeout=5)

@@ -101,7 +101,7 @@ def reader_text(fragment: str) -> str:
 
 
 def linked_phrases(fragment: str, href: str) -> list[str]:
-    pattern = rf'<a [^>]*href="{re.escape(href)}"[^>]*>(.*?)</a>'
+    pattern = rf'<a [^>]*href="{re.escape(href)}(?:\?as_of=[0-9-]+)?"[^>]*>(.*?)</a>'
     return [html.unescape(text) for text in re.findall(pattern, fragment, re.S)]
 
 

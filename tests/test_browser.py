@@ -5,6 +5,7 @@ import io
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,6 +35,9 @@ def test_story_opens_follows_a_mention_and_both_pages_pass_axe(page, story_url):
     assert_no_axe_violations(page)
 
     page.locator(".story-body a.mention", has_text="Ri Yong-ho").click()
+    page.get_by_role("dialog", name="Ri Yong-ho").get_by_role(
+        "link", name="Read more about Ri Yong-ho"
+    ).click()
     page.wait_for_url("**/actors/ri-yong-ho/")
 
     assert page.get_by_role("heading", level=1).inner_text() == "Ri Yong-ho"
@@ -63,6 +67,9 @@ def test_keyboard_reaches_mentions_as_links(page, story_url):
 
     assert "mention" in page.evaluate("document.activeElement.className")
     page.keyboard.press("Enter")
+    card = page.get_by_role("dialog", name="Kim Jong-un")
+    expect(card).to_be_visible()
+    card.get_by_role("link", name="Read more about Kim Jong-un").press("Enter")
     page.wait_for_url("**/actors/kim-jong-un/")
 
 
@@ -72,3 +79,50 @@ def test_home_and_not_found_pages_pass_axe(page, live_server, story_url):
 
     page.goto(live_server.url + "/stories/no-such-story/")
     assert_no_axe_violations(page)
+
+
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(event.violatedDirective + " " + event.blockedURI);
+});
+"""
+
+
+def test_story_and_an_open_card_cause_no_csp_violations(page, story_url):
+    # Init scripts are injected by the browser's debugging protocol, not by the page, so
+    # the page's own policy does not apply to the listener itself.
+    page.add_init_script(CSP_LISTENER)
+    page.goto(story_url)
+
+    page.locator(".story-body a.mention", has_text="Ri Yong-ho").click()
+    dialog = page.get_by_role("dialog", name="Ri Yong-ho")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Since then")
+
+    assert page.evaluate("window.__cspViolations") == []
+    assert page.console_errors == []
+
+
+def test_header_search_shows_live_results_and_announces_them(page, story_url, live_server):
+    page.goto(live_server.url + "/")
+
+    page.get_by_role("searchbox", name="Search stories, people, places and topics").fill("김정은")
+
+    results = page.locator("#live-results")
+    expect(results.get_by_role("link", name="Kim Jong-un")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("1 result for “김정은”")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Kim Jong-un"
+    assert page.console_errors == []
+
+
+def test_search_page_works_without_javascript(browser, story_url, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+
+    page.goto(live_server.url + "/search/?q=kim+jong-un")
+
+    assert page.get_by_role("link", name="Kim Jong-un", exact=True).count() == 1
+    context.close()

@@ -98,13 +98,13 @@ def test_story_answers_304_to_its_etag(client, demo):
 
 def test_redis_cache_serves_and_invalidates_story_parts(client, demo, redis_cache):
     client.get(demo.get_absolute_url())
-    keys = redis_cache._cache.get_client().keys("explainer-tests:*story-parts*")
+    keys = redis_cache._cache.get_client().keys("explainer-tests:*story-page*")
     assert len(keys) == 1
 
     html = story_after_entry_edit(client, demo)
 
     assert "Chief diplomat of North Korea" in html
-    assert len(redis_cache._cache.get_client().keys("explainer-tests:*story-parts*")) == 2
+    assert len(redis_cache._cache.get_client().keys("explainer-tests:*story-page*")) == 2
 
 
 def test_redis_cache_new_alias_lights_up_cached_story(client, demo, redis_cache):

@@ -1,5 +1,8 @@
 """Context as of a story's date, search, feeds, sitemap and the card API."""
 
+import datetime as dt
+import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -58,7 +61,9 @@ def test_description_falls_back_to_the_current_role_without_a_dated_role(client)
 
     response = client.get("/actors/new-leader/?as_of=2019-04-25", headers=HTMX)
 
-    assertContains(response, "On 25 April 2019:</span> Premier of Freedonia")
+    assertContains(response, '<p class="context-card__description">Premier of Freedonia</p>')
+    assertNotContains(response, "On 25 April 2019:")
+    assertContains(response, "Since then:</span> Premier of Freedonia from 2024.")
 
 
 def test_note_card_lists_updates_since_the_story_date(client, demo):
@@ -253,3 +258,83 @@ def test_api_malformed_date_is_a_json_400(client, demo, date):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert "date" in response.json()["error"]
+
+
+def story_html(client, article) -> str:
+    return client.get(article.get_absolute_url()).content.decode()
+
+
+def test_how_we_got_here_lists_dated_background_in_order_ending_at_the_story(client, demo):
+    html = story_html(client, demo)
+
+    section = html.split('id="how-we-got-here-title"', 1)[1].split("</section>", 1)[0]
+    dates = re.findall(r'<span class="timeline__date[^"]*">([^<]+)</span>', section)
+    days = [parse_display_date(text) for text in dates]
+    assert days == sorted(days)
+    assert dates[-1] == "25 April 2019"
+    assert section.rstrip().endswith("This story</li>\n          </ol>")
+    texts = re.findall(r'<a href="[^"]+">([^<]+)</a>', section)
+    for expected in [
+        "Six-party talks",
+        "The six parties agree their first joint statement.",
+        "North Korea says it is leaving the talks for good and will restart enrichment.",
+        "Singapore summit",
+        "Hanoi summit",
+        "2019 Kim–Putin summit",
+    ]:
+        assert expected in texts
+    assert texts.index("Six-party talks") < texts.index("Singapore summit")
+    assert texts.index("Hanoi summit") < texts.index("2019 Kim–Putin summit")
+
+
+def parse_display_date(text: str) -> dt.date:
+    for pattern in ("%d %B %Y", "%B %Y", "%Y"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise AssertionError(f"not a date: {text}")
+
+
+def test_story_json_ld_parses_and_names_the_mentions(client, demo):
+    html = story_html(client, demo)
+
+    block = html.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
+    data = json.loads(block)
+    assert data["@type"] == "NewsArticle"
+    assert data["headline"] == demo.headline
+    assert data["datePublished"].startswith("2019-04-25")
+    names = {thing["name"] for thing in data["mentions"]}
+    assert {"Kim Jong-un", "Vladimir Putin", "Six-party talks", "Vladivostok"} <= names
+    kim = next(thing for thing in data["mentions"] if thing["name"] == "Kim Jong-un")
+    assert kim["@type"] == "Person"
+    assert kim["sameAs"] == "https://www.wikidata.org/wiki/Q56226"
+    types = {thing["@type"] for thing in data["mentions"]}
+    assert {"Person", "Organization", "Event", "Place"} <= types
+    assert "Kim Jong-un" in {thing["name"] for thing in data["about"]}
+
+
+def test_story_json_ld_cannot_break_out_of_its_script_element(client):
+    make_actor(name="Evil </script><script>alert(1)</script>", slug="evil")
+    article = make_article(body="<p>Evil &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;</p>")
+
+    html = story_html(client, article)
+
+    block = html.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(block)["@type"] == "NewsArticle"
+
+
+def test_story_has_canonical_and_open_graph_tags(client, demo):
+    html = story_html(client, demo)
+
+    url = f"http://testserver{demo.get_absolute_url()}"
+    assert f'<link rel="canonical" href="{url}">' in html
+    assert f'<meta property="og:url" content="{url}">' in html
+    assert f'<meta property="og:title" content="{demo.headline}">' in html
+    assert '<meta property="og:type" content="article">' in html
+
+
+def test_story_mentions_link_to_entries_as_of_the_story_date(client, demo):
+    html = story_html(client, demo)
+
+    assert 'href="/actors/ri-yong-ho/?as_of=2019-04-25"' in html

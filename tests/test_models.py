@@ -104,7 +104,7 @@ def test_new_alias_lights_up_an_existing_story():
     Alias.objects.create(actor=lavrov, text="Sergei Lavrov")
 
     assert linked_targets(article) == ["sergey-lavrov"]
-    assert 'href="/actors/sergey-lavrov/"' in article.linked_body_html
+    assert 'href="/actors/sergey-lavrov/?as_of=2019-04-25"' in article.linked_body_html
 
 
 def test_deleting_an_entry_unlinks_it_and_keeps_the_story_text():
@@ -127,7 +127,7 @@ def test_renaming_an_entry_slug_updates_story_links():
     actor.save()
 
     article.refresh_from_db()
-    assert 'href="/actors/choe-son-hui/"' in article.linked_body_html
+    assert 'href="/actors/choe-son-hui/?as_of=2019-04-25"' in article.linked_body_html
 
 
 def test_first_mention_mode_links_each_entry_once_every_mention_mode_links_all():
@@ -166,7 +166,7 @@ def test_editor_mention_is_linked_and_reanchored_after_edits():
     Mention.objects.create(article=article, actor=actor, quote="supreme leader")
     article.save()
     assert (
-        'href="/actors/kim-jong-un/" data-entry="kim-jong-un" '
+        'href="/actors/kim-jong-un/?as_of=2019-04-25" data-entry="kim-jong-un" '
         'aria-describedby="mention-desc-kim-jong-un">supreme leader</a>'
     ) in article.linked_body_html
 
@@ -197,7 +197,7 @@ def test_background_note_mentions_link_to_note_pages():
     article = make_article(body="<p>Resuming the Six Party Talks was discussed.</p>")
 
     assert (
-        '<a class="mention mention--process" href="/background/six-party-talks/" '
+        '<a class="mention mention--process" href="/background/six-party-talks/?as_of=2019-04-25" '
         'data-entry="six-party-talks" aria-describedby="mention-desc-six-party-talks">'
         "Six Party Talks</a>" in article.linked_body_html
     )

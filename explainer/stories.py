@@ -1,0 +1,156 @@
+"""Reading a story for its page: the "In this story" list and "How we got here", and the
+rendered page cached under a key versioned by the story's ``rendered_at``."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+
+from .models import Article, BackgroundNote, Mention, NoteUpdate
+from .timeline import story_timeline
+
+# "In this story" groups, in the order a reader meets them in the sidebar.
+STORY_GROUPS = [
+    ("person", "People"),
+    ("organization", "Organizations"),
+    ("country", "Countries"),
+    ("place", "Places"),
+    ("event", "Events"),
+    ("process", "Talks and processes"),
+    ("agreement", "Agreements"),
+    ("topic", "Topics"),
+]
+PAGE_TIMEOUT = 60 * 60 * 24
+# Only what the page shows of each entry: the sidebar lists many.
+ENTRY_FIELDS = ["slug", "kind", "description"]
+
+
+def entries_in_story(article: Article) -> list[tuple[str, list]]:
+    """Every actor and note the story mentions, grouped by kind, each group in reading order."""
+    mentions = (
+        Mention.objects.filter(article=article, is_suppressed=False, is_orphaned=False)
+        .select_related("actor", "note")
+        .only(
+            "start",
+            "actor_id",
+            "note_id",
+            *(f"actor__{field}" for field in [*ENTRY_FIELDS, "name", "wikidata_id"]),
+            *(f"note__{field}" for field in [*ENTRY_FIELDS, "title", "starts_on"]),
+        )
+        .order_by("start", "pk")
+    )
+    seen: dict[str, object] = {}
+    by_kind: dict[str, list] = {}
+    for mention in mentions:
+        entry = mention.entry
+        if entry.entry_key in seen:
+            seen[entry.entry_key].mention_count += 1
+            continue
+        entry.mention_count = 1
+        seen[entry.entry_key] = entry
+        by_kind.setdefault(entry.kind, []).append(entry)
+    return [(label, by_kind[kind]) for kind, label in STORY_GROUPS if kind in by_kind]
+
+
+def how_we_got_here(article: Article, story_groups: list[tuple[str, list]]) -> list:
+    notes = [
+        entry
+        for _, entries in story_groups
+        for entry in entries
+        if isinstance(entry, BackgroundNote)
+    ]
+    if not notes or article.published_at is None:
+        return []
+    ids = [note.pk for note in notes]
+    related = (
+        BackgroundNote.objects.filter(related_notes__in=ids)
+        .exclude(pk__in=ids)
+        .exclude(starts_on="")
+        .only("slug", "title", "starts_on")
+        .distinct()
+    )
+    updates = (
+        NoteUpdate.objects.filter(note_id__in=ids)
+        .select_related("note")
+        .only("happened_on", "text", "note__slug")
+    )
+    return story_timeline(
+        mentioned=notes,
+        related=list(related),
+        updates=list(updates),
+        until=article.published_at.date(),
+    )
+
+
+SCHEMA_TYPES = {
+    "person": "Person",
+    "organization": "Organization",
+    "country": "Country",
+    "place": "Place",
+    "event": "Event",
+    "process": "Event",
+    "agreement": "Event",
+    "topic": "Thing",
+}
+
+
+def json_ld(article: Article, story_groups: list, *, absolute) -> dict:
+    """schema.org NewsArticle: the entries most mentioned are what it is ``about``; every
+    entry it mentions is in ``mentions``."""
+    entries = [entry for _, group in story_groups for entry in group]
+
+    def thing(entry) -> dict:
+        data = {
+            "@type": SCHEMA_TYPES[entry.kind],
+            "name": entry.label,
+            "description": entry.description,
+            "url": absolute(entry.get_absolute_url()),
+        }
+        if getattr(entry, "wikidata_id", ""):
+            data["sameAs"] = entry.wikidata_url
+        return data
+
+    most_mentioned = sorted(entries, key=lambda entry: -entry.mention_count)[:3]
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.headline,
+        "description": article.dek,
+        "datePublished": article.published_at.isoformat(),
+        "dateModified": article.updated_at.isoformat(),
+        "url": absolute(article.get_absolute_url()),
+        "mainEntityOfPage": absolute(article.get_absolute_url()),
+        "about": [thing(entry) for entry in most_mentioned],
+        "mentions": [thing(entry) for entry in entries],
+    }
+    if article.byline:
+        data["author"] = {"@type": "Person", "name": article.byline}
+    if article.outlet:
+        data["publisher"] = {"@type": "Organization", "name": article.outlet}
+    if article.original_url:
+        data["isBasedOn"] = article.original_url
+    return data
+
+
+def story_context(article: Article, *, absolute) -> dict:
+    """Everything the story page shows; ``absolute`` turns a path into a full URL."""
+    story_groups = entries_in_story(article)
+    return {
+        "article": article,
+        "canonical_url": absolute(article.get_absolute_url()),
+        "figures": list(article.figures.all()),
+        "story_groups": story_groups,
+        "timeline": how_we_got_here(article, story_groups),
+        "json_ld": json_ld(article, story_groups, absolute=absolute),
+    }
+
+
+def cached_page(article: Article, render, *, absolute) -> str:
+    """The story page's HTML, rendered once per version of the story. Reader pages carry
+    nothing per-reader (no forms, no tokens), so one rendering serves everyone."""
+    version = article.rendered_at.timestamp() if article.rendered_at else 0
+    key = f"story-page:v2:{article.pk}:{version}"
+    html = cache.get(key)
+    if html is None:
+        html = render(story_context(article, absolute=absolute))
+        cache.set(key, html, PAGE_TIMEOUT)
+    return html
