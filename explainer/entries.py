@@ -1,21 +1,18 @@
 """Reading context entries for their pages, cards and the API: what they say on a story's
-date, and the related rows, cached under keys versioned by the entry's ``updated_at``
-(which any change to its aliases, sources, roles, updates or relations bumps)."""
+date, and the related rows from the entry's ``context_json`` snapshot (one query)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 
-from django.core.cache import cache
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from .models import Actor, Article, BackgroundNote, ContextEntry
+from .models import Actor, Article, BackgroundNote, ContextEntry, NoteUpdate, Role, Source
 
 DAY_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-PARTS_TIMEOUT = 60 * 60 * 24
 
 
 class BadDate(ValueError):
@@ -54,46 +51,25 @@ def find_entry(slug: str) -> ContextEntry | None:
     return None
 
 
-def _cached(entry: ContextEntry, name: str, build):
-    key = f"entry-{name}:v1:{entry.entry_key}:{entry.updated_at.timestamp()}"
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, PARTS_TIMEOUT)
-    return value
-
-
 def card_parts(entry: ContextEntry) -> dict:
-    """What a card needs beyond the entry row: roles or dated updates, and relations."""
-
-    def build():
-        if isinstance(entry, Actor):
-            return {
-                "roles": list(entry.roles.all()),
-                "updates": [],
-                "involved": [],
-                "related": list(entry.notes.order_by("starts_on", "title")),
-            }
-        return {
-            "roles": [],
-            "updates": list(entry.updates.all()),
-            "involved": list(entry.actors.order_by("name")),
-            "related": list(entry.related_notes.order_by("starts_on", "title")),
-        }
-
-    return _cached(entry, "card", build)
+    """What a card needs beyond the entry row (roles or dated updates, and relations), from
+    the entry's ``context_json`` snapshot, as unsaved model instances for the templates."""
+    data = entry.context_json or {}
+    return {
+        "roles": [Role(**row) for row in data.get("roles", [])],
+        "updates": [NoteUpdate(**row) for row in data.get("updates", [])],
+        "involved": [Actor(**row) for row in data.get("involved", [])],
+        "related": [BackgroundNote(**row) for row in data.get("related", [])],
+    }
 
 
 def page_parts(entry: ContextEntry) -> dict:
     """What the full page adds: other spellings and sources."""
-
-    def build():
-        return {
-            "aliases": [a.text for a in entry.aliases.all() if a.text != entry.label],
-            "sources": list(entry.sources.all()),
-        }
-
-    return _cached(entry, "page", build)
+    data = entry.context_json or {}
+    return {
+        "aliases": [text for text in data.get("aliases", []) if text != entry.label],
+        "sources": [Source(**row) for row in data.get("sources", [])],
+    }
 
 
 def context_on(entry: ContextEntry, day: dt.date | None, parts: dict):

@@ -242,6 +242,9 @@ class ContextEntry(models.Model):
         "anything else is removed when you save.",
     )
     summary_html = models.TextField(editable=False, default="")
+    # A snapshot of the rows a card and page show (aliases, sources, roles or dated updates,
+    # relations), refreshed whenever one of them changes: a card is then one query.
+    context_json = models.JSONField(editable=False, default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

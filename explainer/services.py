@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -378,6 +379,9 @@ def context_library_load(data: dict) -> dict[str, int]:
             note = notes[item["slug"]]
             note.actors.set([actors[slug] for slug in item.get("actors", [])])
             note.related_notes.set([notes[slug] for slug in item.get("related", [])])
+        # Roles and updates went in with bulk_create, which sends no signals.
+        for entry in [*Actor.objects.all(), *BackgroundNote.objects.all()]:
+            entry_refresh_context(entry)
     return counts
 
 
@@ -423,3 +427,72 @@ def _sync_sources(entry: ContextEntry, sources: list[dict]) -> None:
         Source(label=label, url=url, position=number, **{entry.entry_field: entry})
         for number, (label, url) in enumerate(wanted, start=1)
     )
+
+
+def _actor_stub(actor: Actor) -> dict:
+    return {"slug": actor.slug, "name": actor.name, "kind": actor.kind}
+
+
+def _note_stub(note: BackgroundNote) -> dict:
+    return {
+        "slug": note.slug,
+        "title": note.title,
+        "kind": note.kind,
+        "starts_on": note.starts_on,
+        "ends_on": note.ends_on,
+    }
+
+
+def entry_refresh_context(entry: ContextEntry) -> None:
+    """Snapshot what the entry's card and page show into ``context_json``, bump its
+    ``updated_at``, and retire the cached pages of the stories that mention it."""
+    data: dict = {
+        "aliases": [alias.text for alias in entry.aliases.all()],
+        "sources": [{"label": s.label, "url": s.url} for s in entry.sources.all()],
+        "roles": [],
+        "updates": [],
+        "involved": [],
+    }
+    if isinstance(entry, Actor):
+        data["roles"] = [
+            {
+                "title": role.title,
+                "organization": role.organization,
+                "starts_on": role.starts_on,
+                "ends_on": role.ends_on,
+                "succeeded_by": role.succeeded_by,
+            }
+            for role in entry.roles.all()
+        ]
+        data["related"] = [_note_stub(note) for note in entry.notes.order_by("starts_on", "title")]
+    else:
+        data["updates"] = [
+            {"happened_on": update.happened_on, "text": update.text}
+            for update in entry.updates.all()
+        ]
+        data["involved"] = [_actor_stub(actor) for actor in entry.actors.order_by("name")]
+        data["related"] = [_note_stub(note) for note in related_notes(entry)]
+    now = timezone.now()
+    type(entry).objects.filter(pk=entry.pk).update(context_json=data, updated_at=now)
+    entry.context_json = data
+    Article.objects.filter(**{f"mentions__{entry.entry_field}": entry}).update(rendered_at=now)
+
+
+def related_notes(note: BackgroundNote):
+    # Either side of the symmetrical relation: Django adds the mirror row after it sends
+    # m2m_changed, so a snapshot taken in that signal must not rely on it.
+    return (
+        BackgroundNote.objects.filter(
+            Q(pk__in=note.related_notes.values("pk")) | Q(related_notes=note)
+        )
+        .exclude(pk=note.pk)
+        .distinct()
+        .order_by("starts_on", "title")
+    )
+
+
+def entries_related_to(entry: ContextEntry) -> list[ContextEntry]:
+    """The entries whose cards name this one: they show its name, title or dates."""
+    if isinstance(entry, Actor):
+        return list(entry.notes.all())
+    return [*related_notes(entry), *entry.actors.all()]

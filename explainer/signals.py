@@ -21,6 +21,8 @@ from .services import (
     articles_containing,
     articles_mentioning,
     deferred_relinking,
+    entries_related_to,
+    entry_refresh_context,
     request_relink,
 )
 
@@ -34,8 +36,7 @@ def relink_after_alias_saved(sender, instance: Alias, **kwargs):
 @receiver(post_delete, sender=Alias)
 def relink_after_alias_deleted(sender, instance: Alias, origin=None, **kwargs):
     # When the entry itself is being deleted, its own handler relinks once it is gone.
-    origin_model = origin.model if isinstance(origin, QuerySet) else type(origin)
-    if origin_model in (Actor, BackgroundNote):
+    if deleted_with_an_entry(origin):
         return
     entry = instance.entry
     if entry is not None:
@@ -54,23 +55,16 @@ def relink_after_entry_saved(sender, instance, created: bool, **kwargs):
 def unlink_entry_before_delete(sender, instance, **kwargs):
     # The entry's aliases and mentions point at it through nullable keys, so Django may
     # delete the entry before them; unlink the stories first, while everything is whole.
+    instance._related_entries = entries_related_to(instance)
     with deferred_relinking():
         request_relink(articles_mentioning(instance))
         Mention.objects.filter(**{instance.entry_field: instance}).delete()
         Alias.objects.filter(**{instance.entry_field: instance}).delete()
 
 
-def touch_entry(*, actor_id=None, note_id=None) -> None:
-    """Bump the entry's ``updated_at`` (its cached card and page parts are keyed by it) and
-    the ``rendered_at`` of the stories that mention it (their cached pages show its
-    relations and dated updates in "How we got here")."""
-    now = timezone.now()
-    if actor_id:
-        Actor.objects.filter(pk=actor_id).update(updated_at=now)
-        Article.objects.filter(mentions__actor_id=actor_id).update(rendered_at=now)
-    if note_id:
-        BackgroundNote.objects.filter(pk=note_id).update(updated_at=now)
-        Article.objects.filter(mentions__note_id=note_id).update(rendered_at=now)
+def deleted_with_an_entry(origin) -> bool:
+    origin_model = origin.model if isinstance(origin, QuerySet) else type(origin)
+    return origin_model in (Actor, BackgroundNote)
 
 
 @receiver(post_save, sender=Alias)
@@ -81,21 +75,41 @@ def touch_entry(*, actor_id=None, note_id=None) -> None:
 @receiver(post_delete, sender=Role)
 @receiver(post_save, sender=NoteUpdate)
 @receiver(post_delete, sender=NoteUpdate)
-def touch_entry_after_child_changed(sender, instance, **kwargs):
-    touch_entry(
-        actor_id=getattr(instance, "actor_id", None), note_id=getattr(instance, "note_id", None)
+def refresh_entry_after_child_changed(sender, instance, origin=None, **kwargs):
+    if origin is not None and deleted_with_an_entry(origin):
+        return
+    entry = (
+        Actor.objects.filter(pk=instance.actor_id).first()
+        if getattr(instance, "actor_id", None)
+        else BackgroundNote.objects.filter(pk=getattr(instance, "note_id", None)).first()
     )
+    if entry is not None:
+        entry_refresh_context(entry)
+
+
+@receiver(post_save, sender=Actor)
+@receiver(post_save, sender=BackgroundNote)
+def refresh_entries_after_entry_saved(sender, instance, **kwargs):
+    # Its own snapshot, and those of the entries whose cards name it.
+    for entry in [instance, *entries_related_to(instance)]:
+        entry_refresh_context(entry)
 
 
 @receiver(m2m_changed, sender=BackgroundNote.actors.through)
 @receiver(m2m_changed, sender=BackgroundNote.related_notes.through)
-def touch_entries_after_relations_changed(sender, instance, action, pk_set, model, **kwargs):
+def refresh_entries_after_relations_changed(sender, instance, action, pk_set, model, **kwargs):
     if not action.startswith("post_"):
         return
-    # Both sides show the relation: the note's card lists its actors, an actor's its notes.
-    touch_entry(note_id=instance.pk)
-    for pk in pk_set or ():
-        touch_entry(**{"actor_id" if model is Actor else "note_id": pk})
+    # Both sides show the relation: a note's card lists its actors, an actor's its notes.
+    for entry in [instance, *model.objects.filter(pk__in=pk_set or ())]:
+        entry_refresh_context(entry)
+
+
+@receiver(post_delete, sender=Actor)
+@receiver(post_delete, sender=BackgroundNote)
+def refresh_entries_after_entry_deleted(sender, instance, **kwargs):
+    for entry in getattr(instance, "_related_entries", []):
+        entry_refresh_context(entry)
 
 
 @receiver(post_save, sender=Figure)

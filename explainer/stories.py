@@ -1,5 +1,5 @@
-"""Reading a story for its page: the "In this story" list and "How we got here", and the
-rendered page cached under a key versioned by the story's ``rendered_at``."""
+"""Reading a story for its page: the "In this story" list and "How we got here" (three
+queries in all), and the rendered page cached under a key versioned by ``rendered_at``."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def entries_in_story(article: Article) -> list[tuple[str, list]]:
             "note_id",
             *(f"actor__{field}" for field in [*ENTRY_FIELDS, "name", "wikidata_id"]),
             *(f"note__{field}" for field in [*ENTRY_FIELDS, "title", "starts_on"]),
+            "note__context_json",
         )
         .order_by("start", "pk")
     )
@@ -52,6 +53,7 @@ def entries_in_story(article: Article) -> list[tuple[str, list]]:
 
 
 def how_we_got_here(article: Article, story_groups: list[tuple[str, list]]) -> list:
+    """From the mentioned notes' snapshots: no query of its own."""
     notes = [
         entry
         for _, entries in story_groups
@@ -60,23 +62,22 @@ def how_we_got_here(article: Article, story_groups: list[tuple[str, list]]) -> l
     ]
     if not notes or article.published_at is None:
         return []
-    ids = [note.pk for note in notes]
-    related = (
-        BackgroundNote.objects.filter(related_notes__in=ids)
-        .exclude(pk__in=ids)
-        .exclude(starts_on="")
-        .only("slug", "title", "starts_on")
-        .distinct()
-    )
-    updates = (
-        NoteUpdate.objects.filter(note_id__in=ids)
-        .select_related("note")
-        .only("happened_on", "text", "note__slug")
-    )
+    mentioned = {note.slug for note in notes}
+    related = {
+        row["slug"]: BackgroundNote(**row)
+        for note in notes
+        for row in note.context_json.get("related", [])
+        if row["slug"] not in mentioned and row["starts_on"]
+    }
+    updates = [
+        NoteUpdate(**row, note=note)
+        for note in notes
+        for row in note.context_json.get("updates", [])
+    ]
     return story_timeline(
         mentioned=notes,
-        related=list(related),
-        updates=list(updates),
+        related=list(related.values()),
+        updates=updates,
         until=article.published_at.date(),
     )
 

@@ -44,10 +44,7 @@ def test_card_costs_at_most_two_queries(client, django_assert_max_num_queries, s
     for _ in range(stories):
         make_article(body="<p>After the Hanoi summit failed.</p>")
 
-    # Cold: the note with its story count, its updates, its actors and related notes.
-    with django_assert_max_num_queries(4):
-        client.get("/background/hanoi-summit/", headers=HTMX)
-    # Warm: just the note with its story count; the rest is cached under its updated_at.
+    # The note with its story count; roles, updates and relations are in its snapshot.
     with django_assert_max_num_queries(2):
         response = client.get("/background/hanoi-summit/", headers=HTMX)
 

@@ -190,7 +190,7 @@ def test_story_page_queries_do_not_grow_with_mentions(
 ):
     article = article_with_mentions(mentions)
 
-    # Cold: the story, its figures, its mentions, and the background for "How we got here".
+    # Cold: the story, its figures, and its mentions with their entries' snapshots.
     with django_assert_max_num_queries(5):
         cold = client.get(article.get_absolute_url())
     # Warm: the story row; the page comes from the cache versioned by its rendered_at.
@@ -209,11 +209,8 @@ def test_entry_page_queries_do_not_grow_with_stories(
     for _ in range(stories):
         make_article(body="<p>Ri Yong-ho joined the talks.</p>")
 
-    # Cold: the entry with its story count, aliases, sources, roles, relations, stories.
-    with django_assert_max_num_queries(6):
-        client.get(actor.get_absolute_url())
-    # Warm: the entry and its stories; the rest comes from the versioned cache.
-    with django_assert_max_num_queries(2):
+    # The entry with its story count and snapshot, then the stories that mention it.
+    with django_assert_max_num_queries(4):
         response = client.get(actor.get_absolute_url())
 
     assertContains(response, "Story number", count=stories)
