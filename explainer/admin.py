@@ -3,7 +3,9 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
+from django.urls import reverse
 
+from .editing import EditConflictForm, RevisionAdmin, stories_mentioning_for_delete
 from .linking import normalize_alias, parse_html
 from .models import (
     Actor,
@@ -89,7 +91,10 @@ class NoteUpdateInline(admin.TabularInline):
     verbose_name_plural = "Dated updates (timelines, and “Since then” on cards)"
 
 
-class EntryAdmin(DeferredRelinkingAdmin):
+class EntryAdmin(RevisionAdmin):
+    form = EditConflictForm
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
+    delete_confirmation_template = "admin/explainer/delete_entry_confirmation.html"
     inlines = [AliasInline, SourceInline]
     list_filter = ["kind"]
     list_per_page = 50
@@ -118,6 +123,10 @@ class EntryAdmin(DeferredRelinkingAdmin):
         super().save_related(request, form, formsets, change)
         entry_ensure_name_alias(form.instance)
 
+    def render_delete_form(self, request, context):
+        context["mentioning_stories"] = stories_mentioning_for_delete(context["object"])
+        return super().render_delete_form(request, context)
+
 
 @admin.register(Actor)
 class ActorAdmin(EntryAdmin):
@@ -126,7 +135,7 @@ class ActorAdmin(EntryAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [AliasInline, RoleInline, SourceInline]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "kind", "description", "summary"]}),
+        (None, {"fields": ["name", "slug", "kind", "description", "summary", "loaded_version"]}),
         ("Image", {"fields": ["image", "image_alt", "image_credit"]}),
         ("Links", {"fields": ["wikidata_id"]}),
     ]
@@ -140,7 +149,20 @@ class BackgroundNoteAdmin(EntryAdmin):
     inlines = [AliasInline, NoteUpdateInline, SourceInline]
     autocomplete_fields = ["actors", "related_notes"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "kind", "description", "summary", "body"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "kind",
+                    "description",
+                    "summary",
+                    "body",
+                    "loaded_version",
+                ]
+            },
+        ),
         ("Dates", {"fields": ["starts_on", "ends_on"]}),
         ("Related", {"fields": ["actors", "related_notes"]}),
     ]
@@ -177,7 +199,9 @@ class MentionFormSet(forms.BaseInlineFormSet):
         parsed = parse_html(sanitize_body_html(self.instance.body or ""))
         text = parsed.text
         for form in self.forms:
-            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
+            # Only what the editor placed or changed now: a copy edit that removes the words
+            # of an existing mention is fine (relinking drops or orphans it).
+            if not form.cleaned_data or form.cleaned_data.get("DELETE") or not form.has_changed():
                 continue
             quote = form.cleaned_data.get("quote") or ""
             if not quote:
@@ -241,15 +265,17 @@ class MentionInline(admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(DeferredRelinkingAdmin):
-    list_display = ["headline", "status", "published_at", "outlet", "entry_count"]
+class ArticleAdmin(RevisionAdmin):
+    form = EditConflictForm
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
+    list_display = ["headline", "state", "published_at", "outlet", "entry_count"]
     list_filter = ["status", "outlet"]
     search_fields = ["headline", "byline", "body_text"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["headline"]}
     inlines = [FigureInline, MentionInline]
     fieldsets = [
-        (None, {"fields": ["headline", "slug", "dek", "byline", "dateline"]}),
+        (None, {"fields": ["headline", "slug", "dek", "byline", "dateline", "loaded_version"]}),
         ("Publication", {"fields": ["status", "published_at", "outlet", "original_url"]}),
         ("Text", {"fields": ["body", "link_every_mention"]}),
     ]
@@ -269,6 +295,36 @@ class ArticleAdmin(DeferredRelinkingAdmin):
     @admin.display(description="Entries mentioned", ordering="num_entries")
     def entry_count(self, obj):
         return obj.num_entries
+
+    @admin.display(description="Status", ordering="status")
+    def state(self, obj):
+        return obj.state
+
+    def view_on_site(self, obj):
+        if obj.is_published:
+            return obj.get_absolute_url()
+        return reverse("article_preview", kwargs={"slug": obj.slug})
+
+    @staticmethod
+    def can_publish(request) -> bool:
+        return request.user.has_perm("explainer.publish_article")
+
+    def has_change_permission(self, request, obj=None):
+        # A contributor may not edit what readers already see: that would be publishing.
+        published = obj is not None and obj.status == Article.Status.PUBLISHED
+        if published and not self.can_publish(request):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "status" in form.base_fields and not self.can_publish(request):
+            # Enforced by the form's validation, not just hidden: a forged POST with
+            # status=published is refused as an invalid choice.
+            form.base_fields["status"].choices = [
+                choice for choice in Article.Status.choices if choice[0] != Article.Status.PUBLISHED
+            ]
+        return form
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import reversion
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
@@ -96,6 +97,7 @@ class Article(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        REVIEW = "review", "In review"
         PUBLISHED = "published", "Published"
 
     headline = models.CharField(max_length=300)
@@ -151,6 +153,7 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-pk"]
+        permissions = [("publish_article", "Can publish stories and edit published ones")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(published_at__isnull=False),
@@ -185,6 +188,13 @@ class Article(models.Model):
                     f"{MAX_BODY_CHARS:,}. Split the story or remove pasted material."
                 }
             )
+
+    @property
+    def state(self) -> str:
+        """What an editor needs to know: draft, in review, scheduled or published."""
+        if self.status == self.Status.PUBLISHED and self.published_at > timezone.now():
+            return "Scheduled"
+        return self.get_status_display()
 
     @property
     def is_published(self) -> bool:
@@ -689,3 +699,16 @@ class Mention(EntryLinkMixin):
 
     def clean(self):
         self.clean_entry()
+
+
+# Revisions (django-reversion): every save of a story, actor or note through the admin is
+# kept with the rows that belong to it, so any version can be compared and restored exactly.
+reversion.register(Figure)
+reversion.register(Mention)
+reversion.register(Alias)
+reversion.register(Source)
+reversion.register(Role)
+reversion.register(NoteUpdate)
+reversion.register(Article, follow=["figures", "mentions"])
+reversion.register(Actor, follow=["aliases", "sources", "roles"])
+reversion.register(BackgroundNote, follow=["aliases", "sources", "updates"])

@@ -444,8 +444,8 @@ def _note_stub(note: BackgroundNote) -> dict:
 
 
 def entry_refresh_context(entry: ContextEntry) -> None:
-    """Snapshot what the entry's card and page show into ``context_json``, bump its
-    ``updated_at``, and retire the cached pages of the stories that mention it."""
+    """Snapshot what the entry's card and page show into ``context_json`` and retire the
+    cached pages of the stories that mention it."""
     data: dict = {
         "aliases": [alias.text for alias in entry.aliases.all()],
         "sources": [{"label": s.label, "url": s.url} for s in entry.sources.all()],
@@ -472,10 +472,12 @@ def entry_refresh_context(entry: ContextEntry) -> None:
         ]
         data["involved"] = [_actor_stub(actor) for actor in entry.actors.order_by("name")]
         data["related"] = [_note_stub(note) for note in related_notes(entry)]
-    now = timezone.now()
-    type(entry).objects.filter(pk=entry.pk).update(context_json=data, updated_at=now)
+    # updated_at stays: it is what an editor's open form was loaded at (edit conflicts).
+    type(entry).objects.filter(pk=entry.pk).update(context_json=data)
     entry.context_json = data
-    Article.objects.filter(**{f"mentions__{entry.entry_field}": entry}).update(rendered_at=now)
+    Article.objects.filter(**{f"mentions__{entry.entry_field}": entry}).update(
+        rendered_at=timezone.now()
+    )
 
 
 def related_notes(note: BackgroundNote):

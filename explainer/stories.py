@@ -116,7 +116,7 @@ def json_ld(article: Article, story_groups: list, *, absolute) -> dict:
         "@type": "NewsArticle",
         "headline": article.headline,
         "description": article.dek,
-        "datePublished": article.published_at.isoformat(),
+        "datePublished": article.published_at.isoformat() if article.published_at else None,
         "dateModified": article.updated_at.isoformat(),
         "url": absolute(article.get_absolute_url()),
         "mainEntityOfPage": absolute(article.get_absolute_url()),

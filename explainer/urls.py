@@ -27,6 +27,7 @@ register_converter(UnicodeSlugConverter, "uslug")
 urlpatterns = [
     path("", views.article_list, name="article_list"),
     path("stories/<uslug:slug>/", views.article_detail, name="article_detail"),
+    path("stories/<uslug:slug>/preview/", views.article_preview, name="article_preview"),
     path("actors/<uslug:slug>/", views.actor_detail, name="actor_detail"),
     path("background/<uslug:slug>/", views.note_detail, name="note_detail"),
     path("search/", views.search, name="search"),

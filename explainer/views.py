@@ -1,7 +1,9 @@
 import uuid
 
+from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache, caches
 from django.core.cache.backends.dummy import DummyCache
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
 from django.http import (
     HttpResponse,
@@ -53,6 +55,21 @@ def article_detail(request, slug):
         absolute=request.build_absolute_uri,
     )
     return HttpResponse(html)
+
+
+@require_GET
+@staff_member_required
+@cache_control(private=True, no_store=True)
+def article_preview(request, slug):
+    """A story exactly as readers will see it, cards included, whatever its status, under a
+    visible banner. Staff only; never cached; never indexed."""
+    if not request.user.has_perm("explainer.view_article"):
+        raise PermissionDenied
+    article = get_object_or_404(Article, slug=slug)
+    context = stories.story_context(article, absolute=request.build_absolute_uri)
+    response = render(request, "explainer/article_detail.html", {**context, "preview": True})
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @require_GET

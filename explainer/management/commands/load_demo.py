@@ -2,6 +2,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import reversion
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -20,7 +21,8 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        with transaction.atomic(), deferred_relinking():
+        with transaction.atomic(), deferred_relinking(), reversion.create_revision():
+            reversion.set_comment("Loaded with the demo")
             counts = context_library_load(json.loads(CONTEXT_LIBRARY.read_text(encoding="utf-8")))
             article, _ = article_import(
                 parse_story(SEED_STORY.read_text(encoding="utf-8")),

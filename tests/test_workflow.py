@@ -1,0 +1,279 @@
+"""Editorial workflow: no lost edits, revisions, permissions, scheduling, preview, deletes."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.utils import timezone
+from pytest_django.asserts import assertContains, assertNotContains
+from reversion.models import Version
+
+from explainer.models import Actor, Alias, Article
+
+from .factories import make_actor, make_article
+from .test_admin import admin_form, form_errors, linked_phrases, story_body
+
+pytestmark = pytest.mark.django_db
+
+
+def change_url(article: Article) -> str:
+    return f"/admin/explainer/article/{article.pk}/change/"
+
+
+def editor_client(admin_user) -> Client:
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+def test_stale_save_is_refused_and_keeps_both_editors_work(admin_user, demo):
+    first, second = editor_client(admin_user), editor_client(admin_user)
+    first_form = admin_form(first, change_url(demo))
+    second_form = admin_form(second, change_url(demo))
+
+    first_form["headline"] = "First editor's headline"
+    assert first.post(change_url(demo), first_form).status_code == 302
+    second_form["headline"] = "Second editor's headline"
+    refused = second.post(change_url(demo), second_form)
+
+    assert "after you opened it, so your save was not applied" in form_errors(refused)
+    assert "Changed since: headline." in form_errors(refused)
+    demo.refresh_from_db()
+    assert demo.headline == "First editor's headline"
+    assertContains(refused, 'value="Second editor&#x27;s headline"')
+
+
+def test_after_seeing_the_conflict_the_editor_can_save(admin_user, demo):
+    first, second = editor_client(admin_user), editor_client(admin_user)
+    first_form = admin_form(first, change_url(demo))
+    second_form = admin_form(second, change_url(demo))
+    first.post(change_url(demo), {**first_form, "headline": "First"})
+    refused = second.post(change_url(demo), {**second_form, "headline": "Merged"})
+    token = refused.context["adminform"].form["loaded_version"].value()
+
+    saved = second.post(
+        change_url(demo), {**second_form, "headline": "Merged", "loaded_version": token}
+    )
+
+    assert saved.status_code == 302
+    demo.refresh_from_db()
+    assert demo.headline == "Merged"
+
+
+def test_stale_save_of_an_actor_is_refused_too(admin_user, demo):
+    url = f"/admin/explainer/actor/{Actor.objects.get(slug='ri-yong-ho').pk}/change/"
+    first, second = editor_client(admin_user), editor_client(admin_user)
+    first_form, second_form = admin_form(first, url), admin_form(second, url)
+
+    first.post(url, {**first_form, "description": "First"})
+    refused = second.post(url, {**second_form, "description": "Second"})
+
+    assert "after you opened it" in form_errors(refused)
+    assert Actor.objects.get(slug="ri-yong-ho").description == "First"
+
+
+def test_restoring_an_older_revision_reproduces_fields_aliases_and_mentions(admin_client, demo):
+    url = change_url(demo)
+    before_text = story_body(admin_client, demo)
+    before_mentions = sorted(
+        demo.mentions.values_list("quote", "start", "is_linked", "is_suppressed")
+    )
+    form = admin_form(admin_client, url)
+    assert admin_client.post(url, form).status_code == 302  # a first saved version
+    original = Version.objects.get_for_object(demo).first()
+    form = admin_form(admin_client, url)
+    form["headline"] = "Changed headline"
+    form["body"] = "<p>Only Vladimir Putin is left.</p>"
+    edited = admin_client.post(url, form)
+    assert edited.status_code == 302, form_errors(edited)
+    demo.refresh_from_db()
+    assert demo.headline == "Changed headline"
+
+    revert_url = f"/admin/explainer/article/{demo.pk}/history/{original.pk}/"
+    reverted = admin_client.post(revert_url, admin_form(admin_client, revert_url))
+
+    assert reverted.status_code == 302
+    demo.refresh_from_db()
+    assert demo.headline == "Kim Jong-un, Putin discuss how to handle US"
+    assert story_body(admin_client, demo) == before_text
+    after_mentions = sorted(
+        demo.mentions.values_list("quote", "start", "is_linked", "is_suppressed")
+    )
+    assert after_mentions == before_mentions
+
+
+def test_restoring_an_actor_revision_restores_its_aliases(admin_client, demo):
+    actor = Actor.objects.get(slug="ri-yong-ho")
+    url = f"/admin/explainer/actor/{actor.pk}/change/"
+    admin_client.post(url, admin_form(admin_client, url))
+    original = Version.objects.get_for_object(actor).first()
+    aliases_before = sorted(actor.aliases.values_list("text", flat=True))
+    form = admin_form(admin_client, url)
+    assert form["aliases-1-text"] == "Ли Ён Хо"  # aliases-0 is the name, which always stays
+    form["aliases-1-DELETE"] = "on"
+    admin_client.post(url, form)
+    assert sorted(actor.aliases.values_list("text", flat=True)) != aliases_before
+
+    revert_url = f"/admin/explainer/actor/{actor.pk}/history/{original.pk}/"
+    admin_client.post(revert_url, admin_form(admin_client, revert_url))
+
+    assert sorted(actor.aliases.values_list("text", flat=True)) == aliases_before
+
+
+def test_history_compares_two_versions(admin_client, demo):
+    url = change_url(demo)
+    admin_client.post(url, admin_form(admin_client, url))
+    admin_client.post(url, {**admin_form(admin_client, url), "headline": "A sharper headline"})
+    newer, older = Version.objects.get_for_object(demo)[:2]
+
+    history = admin_client.get(f"{url.removesuffix('change/')}history/")
+    compare = admin_client.get(
+        f"{url.removesuffix('change/')}history/compare/", {"from": older.pk, "to": newer.pk}
+    )
+
+    assertContains(history, "Compare two versions")
+    assertContains(compare, "Kim Jong-un, Putin discuss how to handle US")
+    assertContains(compare, "A sharper headline")
+
+
+def contributor() -> Client:
+    user = User.objects.create_user("writer", password="a-long-unusual-password", is_staff=True)
+    user.groups.add(Group.objects.get(name="Contributors"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_contributor_can_write_a_draft_and_submit_it_for_review():
+    client = contributor()
+    data = admin_form(client, "/admin/explainer/article/add/")
+    data.update(headline="A new story", body="<p>Text.</p>", status="review")
+
+    response = client.post("/admin/explainer/article/add/", data)
+
+    assert response.status_code == 302
+    assert Article.objects.get(headline="A new story").status == Article.Status.REVIEW
+
+
+def test_contributor_cannot_publish_even_with_a_forged_post():
+    client = contributor()
+    data = admin_form(client, "/admin/explainer/article/add/")
+    assert (
+        "published"
+        not in client.get("/admin/explainer/article/add/")
+        .content.decode()
+        .split('name="status"', 1)[1]
+        .split("</select>", 1)[0]
+    )
+    data.update(headline="Forged", body="<p>Text.</p>", status="published")
+    data["published_at_0"], data["published_at_1"] = "2019-04-25", "12:00:00"
+
+    response = client.post("/admin/explainer/article/add/", data)
+
+    assert "Select a valid choice" in form_errors(response)
+    assert not Article.objects.filter(headline="Forged").exists()
+
+
+def test_contributor_cannot_change_a_published_story_or_delete_anything(demo):
+    client = contributor()
+    draft = make_article(published=False)
+
+    edit = client.post(change_url(demo), {"headline": "Hijacked"})
+    delete = client.post(f"/admin/explainer/article/{draft.pk}/delete/", {"post": "yes"})
+
+    assert edit.status_code == 403
+    assert delete.status_code == 403
+    demo.refresh_from_db()
+    assert demo.headline != "Hijacked"
+    assert Article.objects.filter(pk=draft.pk).exists()
+
+
+def test_editors_group_can_publish(demo):
+    user = User.objects.create_user("editor", password="a-long-unusual-password", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    client = Client()
+    client.force_login(user)
+    draft = make_article(published=False, headline="Ready")
+    data = admin_form(client, change_url(draft))
+    data.update(status="published", published_at_0="2019-04-26", published_at_1="09:00:00")
+
+    response = client.post(change_url(draft), data)
+
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.is_published
+
+
+def test_scheduled_story_appears_to_readers_once_its_time_passes(client, monkeypatch):
+    publish_at = timezone.now() + dt.timedelta(hours=2)
+    article = make_article(headline="Embargoed", published_at=publish_at)
+    assert article.state == "Scheduled"
+    assert client.get(article.get_absolute_url()).status_code == 404
+    assertNotContains(client.get("/"), "Embargoed")
+
+    later = publish_at + dt.timedelta(minutes=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+
+    assert client.get(article.get_absolute_url()).status_code == 200
+    assertContains(client.get("/"), "Embargoed")
+
+
+def test_staff_preview_shows_a_draft_as_readers_will_see_it(admin_client, client):
+    make_actor(name="Ri Yong-ho", slug="ri-yong-ho")
+    draft = make_article(published=False, headline="Draft story", body="<p>Ri Yong-ho spoke.</p>")
+    preview_url = f"{draft.get_absolute_url()}preview/"
+
+    staff = admin_client.get(preview_url)
+    reader = client.get(preview_url)
+
+    assertContains(staff, "Preview, not published.")
+    assertContains(staff, 'class="mention mention--person"')
+    assert "private" in staff["Cache-Control"] and "no-store" in staff["Cache-Control"]
+    assert staff["X-Robots-Tag"] == "noindex"
+    assert reader.status_code == 302 and "/admin/login/" in reader["Location"]
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+def test_admin_view_on_site_for_a_draft_is_its_preview(admin_client):
+    draft = make_article(published=False)
+
+    response = admin_client.get(change_url(draft))
+
+    assertContains(response, f"{draft.get_absolute_url()}preview/")
+
+
+def test_deleting_a_mentioned_actor_names_its_stories_and_it_can_be_restored(admin_client, demo):
+    actor = Actor.objects.get(slug="ri-yong-ho")
+    url = f"/admin/explainer/actor/{actor.pk}/change/"
+    admin_client.post(url, admin_form(admin_client, url))  # a saved version to restore
+    text_before = story_body(admin_client, demo)
+    delete_url = f"/admin/explainer/actor/{actor.pk}/delete/"
+
+    confirmation = admin_client.get(delete_url)
+    admin_client.post(delete_url, {"post": "yes"})
+
+    assertContains(confirmation, "Stories that mention Ri Yong-ho")
+    assertContains(confirmation, demo.headline)
+    assert not Actor.objects.filter(slug="ri-yong-ho").exists()
+    after_delete = story_body(admin_client, demo)
+    assert linked_phrases(after_delete, "/actors/ri-yong-ho/") == []
+    assert "Ri Yong-ho" in after_delete
+
+    deleted = Version.objects.get_deleted(Actor).get(object_repr="Ri Yong-ho")
+    recover_url = f"/admin/explainer/actor/recover/{deleted.pk}/"
+    admin_client.post(recover_url, admin_form(admin_client, recover_url))
+
+    restored = Actor.objects.get(slug="ri-yong-ho")
+    assert restored.aliases.filter(text="Ri Yong-ho").exists()
+    assert linked_phrases(story_body(admin_client, demo), "/actors/ri-yong-ho/") == ["Ri Yong-ho"]
+    assert story_body(admin_client, demo) == text_before
+    assert Alias.objects.filter(actor=restored).count() >= 1
+
+
+def test_a_forged_version_token_is_a_form_error_not_a_crash(admin_client, demo):
+    form = admin_form(admin_client, change_url(demo))
+
+    response = admin_client.post(change_url(demo), {**form, "loaded_version": "not-a-time"})
+
+    assert "after you opened it" in form_errors(response)
