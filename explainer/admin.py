@@ -3,7 +3,11 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.safestring import mark_safe
 
 from .editing import EditConflictForm, RevisionAdmin, stories_mentioning_for_delete
 from .linking import normalize_alias, parse_html
@@ -19,7 +23,12 @@ from .models import (
     Source,
 )
 from .sanitize import sanitize_body_html
-from .services import deferred_relinking, entry_ensure_name_alias, request_relink
+from .services import (
+    article_name_suggestions,
+    deferred_relinking,
+    entry_ensure_name_alias,
+    request_relink,
+)
 
 admin.site.site_header = "Explainer newsroom"
 admin.site.site_title = "Explainer newsroom"
@@ -119,9 +128,18 @@ class EntryAdmin(RevisionAdmin):
     def alias_count(self, obj):
         return obj.num_aliases
 
+    def save_model(self, request, obj, form, change):
+        obj.last_edited_by = request.user
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         entry_ensure_name_alias(form.instance)
+
+    @admin.display(description="Last edited", ordering="updated_at")
+    def last_edited(self, obj):
+        who = obj.last_edited_by.get_username() if obj.last_edited_by else "import"
+        return f"{localize(timezone.localtime(obj.updated_at))} by {who}"
 
     def render_delete_form(self, request, context):
         context["mentioning_stories"] = stories_mentioning_for_delete(context["object"])
@@ -130,7 +148,9 @@ class EntryAdmin(RevisionAdmin):
 
 @admin.register(Actor)
 class ActorAdmin(EntryAdmin):
-    list_display = ["name", "kind", "description", "alias_count", "story_count", "updated_at"]
+    list_display = ["name", "kind", "description", "alias_count", "story_count", "last_edited"]
+    list_select_related = ["last_edited_by"]
+    readonly_fields = ["last_edited"]
     search_fields = ["name", "description", "aliases__text"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [AliasInline, RoleInline, SourceInline]
@@ -138,12 +158,15 @@ class ActorAdmin(EntryAdmin):
         (None, {"fields": ["name", "slug", "kind", "description", "summary", "loaded_version"]}),
         ("Image", {"fields": ["image", "image_alt", "image_credit"]}),
         ("Links", {"fields": ["wikidata_id"]}),
+        ("Accountability", {"fields": ["reviewed_on", "last_edited"]}),
     ]
 
 
 @admin.register(BackgroundNote)
 class BackgroundNoteAdmin(EntryAdmin):
-    list_display = ["title", "kind", "starts_on", "ends_on", "alias_count", "story_count"]
+    list_display = ["title", "kind", "starts_on", "ends_on", "alias_count", "last_edited"]
+    list_select_related = ["last_edited_by"]
+    readonly_fields = ["last_edited"]
     search_fields = ["title", "description", "aliases__text"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [AliasInline, NoteUpdateInline, SourceInline]
@@ -165,6 +188,7 @@ class BackgroundNoteAdmin(EntryAdmin):
         ),
         ("Dates", {"fields": ["starts_on", "ends_on"]}),
         ("Related", {"fields": ["actors", "related_notes"]}),
+        ("Accountability", {"fields": ["reviewed_on", "last_edited"]}),
     ]
 
 
@@ -278,7 +302,30 @@ class ArticleAdmin(RevisionAdmin):
         (None, {"fields": ["headline", "slug", "dek", "byline", "dateline", "loaded_version"]}),
         ("Publication", {"fields": ["status", "published_at", "outlet", "original_url"]}),
         ("Text", {"fields": ["body", "link_every_mention"]}),
+        ("Mention review", {"fields": ["mention_review"]}),
     ]
+    readonly_fields = ["mention_review"]
+
+    class Media:
+        css = {"all": ["explainer/admin.css"]}
+
+    @admin.display(description="As readers see it")
+    def mention_review(self, obj):
+        """The linked story with its mentions highlighted, the mentions that lost their
+        words in an edit, and names no alias covers yet, each one click from an entry."""
+        if obj is None or not obj.pk:
+            return "Save the story to see its mentions."
+        orphans = obj.mentions.filter(is_orphaned=True).select_related("actor", "note")
+        suggestions = article_name_suggestions(obj)[:25]
+        return render_to_string(
+            "admin/explainer/mention_review.html",
+            {
+                # Our renderer's output over sanitized HTML: the one thing marked safe.
+                "linked_body": mark_safe(obj.linked_body_html),
+                "orphans": orphans,
+                "suggestions": suggestions,
+            },
+        )
 
     def get_queryset(self, request):
         return (

@@ -30,6 +30,7 @@ def entry_data(request, entry: ContextEntry, *, parts: dict, day: dt.date | None
         "image": image,
         "wikidata_id": getattr(entry, "wikidata_id", "") or None,
         "url": request.build_absolute_uri(entry.get_absolute_url()),
+        "reviewed_on": entry.reviewed_on.isoformat() if entry.reviewed_on else None,
         "related": [
             {"title": other.label, "slug": other.slug, "kind": other.kind}
             for other in [*parts["involved"], *parts["related"]]

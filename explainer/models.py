@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import reversion
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
@@ -255,6 +256,20 @@ class ContextEntry(models.Model):
     # A snapshot of the rows a card and page show (aliases, sources, roles or dated updates,
     # relations), refreshed whenever one of them changes: a card is then one query.
     context_json = models.JSONField(editable=False, default=dict)
+    reviewed_on = models.DateField(
+        "last reviewed",
+        null=True,
+        blank=True,
+        help_text="When an editor last checked this entry's facts. Readers see it on cards.",
+    )
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -38,6 +38,7 @@ from .models import (
     Role,
     Source,
 )
+from .suggestions import DEMONYM_ENDINGS, suggest_names
 
 _pending: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
     "pending_relinks", default=None
@@ -358,27 +359,40 @@ def context_library_load(data: dict) -> dict[str, int]:
     twice changes nothing."""
     counts = {"created": 0, "updated": 0}
     nested = {"slug", "aliases", "sources", "roles", "updates", "actors", "related"}
+    loaded: list[tuple[ContextEntry, dict]] = []
     with deferred_relinking():
-        for model, items, label_field in (
-            (Actor, data.get("actors", []), "name"),
-            (BackgroundNote, data.get("notes", []), "title"),
+        for model, items in (
+            (Actor, data.get("actors", [])),
+            (BackgroundNote, data.get("notes", [])),
         ):
             for item in items:
                 fields = {key: value for key, value in item.items() if key not in nested}
                 entry, created = model.objects.update_or_create(slug=item["slug"], defaults=fields)
                 counts["created" if created else "updated"] += 1
-                _sync_aliases(entry, [{"text": item[label_field]}, *item.get("aliases", [])])
-                _sync_sources(entry, item.get("sources", []))
-                if model is Actor:
-                    _replace_rows(entry.roles, Role, item.get("roles", []), actor=entry)
-                else:
-                    _replace_rows(entry.updates, NoteUpdate, item.get("updates", []), note=entry)
+                loaded.append((entry, item))
+        # Listed aliases first, for every entry, then names: a name never takes a phrase
+        # that another entry lists explicitly.
+        for entry, item in loaded:
+            _sync_aliases(entry, item.get("aliases", []))
+            _sync_sources(entry, item.get("sources", []))
+            if isinstance(entry, Actor):
+                _replace_rows(entry.roles, Role, item.get("roles", []), actor=entry)
+            else:
+                _replace_rows(entry.updates, NoteUpdate, item.get("updates", []), note=entry)
+        for entry, _ in loaded:
+            entry_ensure_name_alias(entry)
         actors = {actor.slug: actor for actor in Actor.objects.all()}
         notes = {note.slug: note for note in BackgroundNote.objects.all()}
+        # The note relation is two-way: complete each list from both sides before setting
+        # it, or a later note's list would undo links an earlier one made.
+        related = {item["slug"]: set(item.get("related", [])) for item in data.get("notes", [])}
+        for slug, others in list(related.items()):
+            for other in others:
+                related.setdefault(other, set()).add(slug)
         for item in data.get("notes", []):
             note = notes[item["slug"]]
             note.actors.set([actors[slug] for slug in item.get("actors", [])])
-            note.related_notes.set([notes[slug] for slug in item.get("related", [])])
+            note.related_notes.set([notes[slug] for slug in sorted(related[item["slug"]])])
         # Roles and updates went in with bulk_create, which sends no signals.
         for entry in [*Actor.objects.all(), *BackgroundNote.objects.all()]:
             entry_refresh_context(entry)
@@ -498,3 +512,21 @@ def entries_related_to(entry: ContextEntry) -> list[ContextEntry]:
     if isinstance(entry, Actor):
         return list(entry.notes.all())
     return [*related_notes(entry), *entry.actors.all()]
+
+
+def article_name_suggestions(article: Article) -> list[str]:
+    """Names and acronyms in the story that no mention covers and no alias has (nor, for
+    "North Korean", the name it is the adjective of): candidates for new entries."""
+    covered = [
+        (start, start + len(quote))
+        for start, quote in article.mentions.filter(is_orphaned=False).values_list("start", "quote")
+        if start is not None
+    ]
+    names = suggest_names(parse_html(article.body_html).text, covered)
+    stems = {
+        name: [form] + [form[: -len(ending)] for ending in DEMONYM_ENDINGS if form.endswith(ending)]
+        for name, form in ((name, normalize_alias(name)) for name in names)
+    }
+    wanted = {stem for candidates in stems.values() for stem in candidates}
+    known = set(Alias.objects.filter(normalized__in=wanted).values_list("normalized", flat=True))
+    return [name for name in names if not known.intersection(stems[name])]

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from explainer.importing import StoryFormatError, parse_story
 from explainer.models import Actor, Alias, Article, BackgroundNote, Figure, Mention, Source
+from explainer.suggestions import suggest_names
 from tests.factories import make_actor, make_note
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +60,19 @@ def import_article(*args, stderr=None, **options) -> str:
         "import_article", *map(str, args), stdout=stdout, stderr=stderr or io.StringIO(), **options
     )
     return stdout.getvalue()
+
+
+def summary_rows(stdout: str) -> list[list[str]]:
+    """The rows of import_article's summary table, split into cells, without its header."""
+    table = stdout.split("\n\n", 1)[0].splitlines()
+    assert re.split(r"\s{2,}", table[0]) == [
+        "File",
+        "Headline",
+        "Status",
+        "Mentions (linked)",
+        "Suggestions",
+    ]
+    return [re.split(r"\s{2,}", line) for line in table[1:]]
 
 
 def load_demo() -> None:
@@ -208,7 +222,7 @@ def test_import_article_creates_draft_with_mentions_found(tmp_path, putin):
     assert article.mentions.filter(actor=lavrov).count() == 2
     assert article.mentions.filter(actor=lavrov, is_linked=True).count() == 1
     assert 'href="/actors/sergei-lavrov/' in article.linked_body_html
-    assert "created “Lavrov visits Pyongyang” (draft), 1 mentions linked" in stdout
+    assert summary_rows(stdout)[0][1:4] == ["Lavrov visits Pyongyang", "created", "2 (1)"]
     assert not Article.objects.published().exists()
 
 
@@ -236,7 +250,7 @@ def test_import_article_same_file_twice_updates_one_article(putin):
     assert row_counts() == first
     assert Article.objects.count() == 1
     assert Figure.objects.count() == 3
-    assert "updated “Kim Jong-un, Putin discuss how to handle US” (draft)" in stdout
+    assert summary_rows(stdout)[0][1:3] == [HEADLINE, "updated"]
 
 
 def test_import_article_published_with_date_shows_linked_story(tmp_path, client, putin):
@@ -383,3 +397,140 @@ def test_load_demo_again_keeps_an_editors_alias_for_another_entry():
     load_demo()
 
     assert Alias.objects.get(text="Khasan").actor.slug == "khasan-station"
+
+
+# import_article: progress and summary
+
+KCNA_STORY = """\
+Title: Putin to host Kim in Vladivostok
+Source: Yonhap
+Date: 2019-04-20
+
+Pyongyang's state media, KCNA, said Vladimir Putin will host Kim at the Far Eastern Federal \
+University on Thursday.
+
+However, the Kremlin gave no date.
+"""
+
+
+def run_import_article(*paths) -> tuple[str, str, CommandError | None]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    try:
+        call_command("import_article", *map(str, paths), stdout=stdout, stderr=stderr)
+    except CommandError as error:
+        return stdout.getvalue(), stderr.getvalue(), error
+    return stdout.getvalue(), stderr.getvalue(), None
+
+
+def test_import_article_summary_lists_headline_mentions_and_suggestions(tmp_path, putin):
+    make_actor(name="Sergei Lavrov", slug="sergei-lavrov", aliases=("Lavrov",))
+    lavrov = write_story(tmp_path, "lavrov.txt", HEADER_STORY)
+    kcna = write_story(tmp_path, "kcna.txt", KCNA_STORY)
+    bad = write_story(tmp_path, "bad.txt", "")
+
+    stdout, _, error = run_import_article(lavrov, kcna, bad)
+
+    assert str(error) == "1 of 3 files were not imported."
+    assert summary_rows(stdout) == [
+        [str(lavrov), "Lavrov visits Pyongyang", "created", "2 (1)", "1"],
+        [str(kcna), "Putin to host Kim in Vladivostok", "created", "1 (1)", "2"],
+        [str(bad), "—", "failed", "—", "—"],
+    ]
+    assert stdout.split("\n\n", 1)[1].splitlines() == [
+        "Names no alias covers yet (add them as entries or aliases):",
+        f"  {lavrov}: Choe Son-hui",
+        f"  {kcna}: KCNA, Far Eastern Federal University",
+    ]
+    assert Article.objects.count() == 2
+
+
+def test_import_article_summary_shows_five_suggestions_and_counts_the_rest(tmp_path):
+    names = ["Ri Yong-ho", "Choe Son-hui", "Kim Yo-jong", "Moon Jae-in", "Shinzo Abe", "Xi Jinping"]
+    text = HEADER_STORY + "\n" + " and ".join(names) + " met in KCNA's hall.\n"
+    path = write_story(tmp_path, "many.txt", text)
+
+    stdout = import_article(path)
+
+    assert summary_rows(stdout)[0][4] == "7"
+    assert stdout.splitlines()[-1] == (
+        f"  {path}: Sergei Lavrov, Choe Son-hui, Ri Yong-ho, Kim Yo-jong, Moon Jae-in and 2 more"
+    )
+
+
+def test_import_article_suggestions_leave_out_adjectives_of_known_names(tmp_path):
+    make_actor(name="North Korea", slug="north-korea")
+    text = HEADER_STORY + "\nThe North Korean side met South Korean officials.\n"
+    path = write_story(tmp_path, "korea.txt", text)
+
+    stdout = import_article(path)
+
+    assert "South Korean" in stdout
+    assert "North Korean" not in stdout
+
+
+def test_import_article_several_files_report_progress_on_stderr(tmp_path):
+    first = write_story(tmp_path, "lavrov.txt", HEADER_STORY)
+    second = write_story(tmp_path, "kcna.txt", KCNA_STORY)
+
+    _, stderr, error = run_import_article(first, second)
+
+    assert error is None
+    assert stderr.splitlines() == [f"[1/2] {first}", f"[2/2] {second}"]
+
+
+def test_import_article_one_file_prints_no_progress_line(tmp_path):
+    path = write_story(tmp_path, "lavrov.txt", HEADER_STORY)
+
+    _, stderr, error = run_import_article(path)
+
+    assert error is None
+    assert stderr == ""
+
+
+# suggest_names
+
+
+def test_suggest_names_finds_names_and_acronyms_in_order():
+    text = (
+        "Russian Foreign Minister Sergei Lavrov told KCNA that the Far Eastern Federal "
+        "University would host the talks."
+    )
+
+    assert suggest_names(text, []) == ["Sergei Lavrov", "KCNA", "Far Eastern Federal University"]
+
+
+def test_suggest_names_ignores_common_words_and_sentence_initial_words():
+    text = "However, the talks ended. The delegates left on Thursday, April 25. Officials agreed."
+
+    assert suggest_names(text, []) == []
+
+
+def test_suggest_names_drops_common_words_from_a_name():
+    text = "However Sergei Lavrov spoke. The Korea Times and the Workers' Party of Korea did not."
+
+    assert suggest_names(text, []) == ["Sergei Lavrov", "Korea Times", "Workers' Party of Korea"]
+
+
+def test_suggest_names_skips_a_lone_word_opening_a_sentence_even_in_capitals():
+    text = "SEOUL, May 2 -- North Korea's KCNA said. KCNA also said."
+
+    assert suggest_names(text, []) == ["North Korea", "KCNA"]
+
+
+def test_suggest_names_skips_names_a_mention_covers():
+    text = "Kim Jong-un met Sergei Lavrov and Choe Son-hui of the DPRK."
+    kim = (0, len("Kim Jong-un"))
+    lavrov = (text.index("Lavrov"), text.index("Lavrov") + len("Lavrov"))
+    dprk = (text.index("DPRK"), text.index("DPRK") + 4)
+
+    assert suggest_names(text, [kim, lavrov, dprk]) == ["Choe Son-hui"]
+    assert suggest_names(text, []) == ["Kim Jong-un", "Sergei Lavrov", "Choe Son-hui", "DPRK"]
+
+
+def test_suggest_names_keeps_names_of_two_to_five_words():
+    text = (
+        "They met at the Korean Central Broadcasting Committee Radio Station and in the "
+        "Democratic People's Republic of Korea, said Putin."
+    )
+
+    assert suggest_names(text, []) == ["Democratic People's Republic of Korea"]

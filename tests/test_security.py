@@ -88,6 +88,7 @@ URL_SAMPLES = {"slug": "kim-jong-un", "app_label": "explainer", "url": "x", "pat
 def concrete(route: str) -> str:
     """Fill a route's parameters, path-converter or regex style, with sample values."""
     route = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: URL_SAMPLES.get(m.group(1), "1"), route)
+    route = re.sub(r"\((?!\?)[^)]*\)", "1", route)  # unnamed regex groups
     route = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: URL_SAMPLES.get(m.group(1), "1"), route)
     return route.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\", "")
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 from reversion.models import Version
 
-from explainer.models import Actor, Alias, Article
+from explainer.models import Actor, Alias, Article, Mention
 
 from .factories import make_actor, make_article
 from .test_admin import admin_form, form_errors, linked_phrases, story_body
@@ -277,3 +277,57 @@ def test_a_forged_version_token_is_a_form_error_not_a_crash(admin_client, demo):
     response = admin_client.post(change_url(demo), {**form, "loaded_version": "not-a-time"})
 
     assert "after you opened it" in form_errors(response)
+
+
+def test_entry_records_who_edited_it_and_cards_show_when_it_was_reviewed(admin_client, admin_user):
+    actor = make_actor(name="Choe Son-hui", slug="choe-son-hui")
+    url = f"/admin/explainer/actor/{actor.pk}/change/"
+    form = admin_form(admin_client, url)
+    form["reviewed_on"] = "2026-11-20"
+
+    admin_client.post(url, form)
+
+    actor.refresh_from_db()
+    assert actor.last_edited_by == admin_user
+    card = admin_client.get("/actors/choe-son-hui/", headers={"HX-Request": "true"})
+    assertContains(card, "Checked by our editors 20 November 2026")
+    assertContains(admin_client.get("/admin/explainer/actor/"), "by admin")
+
+
+def test_mention_review_shows_highlights_orphans_and_suggestions(admin_client):
+    actor = make_actor(name="Kim Jong-un", slug="kim-jong-un")
+    article = make_article(
+        body="<p>Kim Jong-un met Sergei Lavrov, who spoke to KCNA. The supreme leader smiled.</p>"
+    )
+    Mention.objects.create(article=article, actor=actor, quote="supreme leader")
+    article.body = "<p>Kim Jong-un met Sergei Lavrov, who spoke to KCNA.</p>"
+    article.save()
+
+    response = admin_client.get(change_url(article))
+
+    assertContains(response, "Mention review")
+    assertContains(response, 'class="mention mention--person"')
+    assertContains(response, "Orphaned mentions")
+    assertContains(response, "“supreme leader” → Kim Jong-un")
+    assertContains(response, "/admin/explainer/actor/add/?name=Sergei%20Lavrov")
+    assertContains(response, "KCNA:")
+
+
+def test_repointing_a_found_mention_survives_relinking(admin_client):
+    make_actor(name="Kim Jong-un", slug="kim-jong-un", aliases=("Kim",))
+    kim_yo_jong = make_actor(name="Kim Yo-jong", slug="kim-yo-jong")
+    article = make_article(body="<p>Kim Jong-un left. Later, Kim spoke for her brother.</p>")
+    url = change_url(article)
+    form = admin_form(admin_client, url)
+    row = next(key[: -len("-quote")] for key, value in form.items() if value == "Kim Jong-un")
+    assert row
+
+    form[f"{row}-actor"] = str(kim_yo_jong.pk)
+    admin_client.post(url, form)
+    article.refresh_from_db()
+    article.body = "<p>On Monday, Kim Jong-un left. Later, Kim spoke for her brother.</p>"
+    article.save()
+
+    mention = article.mentions.get(origin=Mention.Origin.EDITOR)
+    assert (mention.quote, mention.actor) == ("Kim Jong-un", kim_yo_jong)
+    assert 'href="/actors/kim-yo-jong/?as_of=2019-04-25"' in article.linked_body_html

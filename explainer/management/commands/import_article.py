@@ -1,4 +1,6 @@
 import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -6,9 +8,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from explainer.importing import StoryFormatError, parse_story
-from explainer.services import article_import
+from explainer.models import Article
+from explainer.services import article_import, article_name_suggestions
 
 
+# A word: letters, with inner hyphens and apostrophes ("Jong-un", "People's", "O’Brien").
 def parse_date(value: str) -> dt.datetime:
     try:
         day = dt.date.fromisoformat(value)
@@ -18,11 +22,24 @@ def parse_date(value: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
 
 
+@dataclass
+class Outcome:
+    """One file's line in the summary."""
+
+    path: Path
+    headline: str = ""
+    status: str = "failed"
+    found: int = 0
+    linked: int = 0
+    suggestions: list[str] = field(default_factory=list)
+
+
 class Command(BaseCommand):
     help = (
         "Import plain-text stories (the clipping shape of the seed story, or a Title:/Source:/"
         "Date:/Byline: header shape) as articles with their mentions found. Each file is one "
-        "transaction: a bad file is reported and leaves nothing behind."
+        "transaction: a bad file is reported and leaves nothing behind. Ends with a summary: "
+        "each story's mentions, and the names in it that no alias covers yet."
     )
 
     def add_arguments(self, parser):
@@ -38,11 +55,16 @@ class Command(BaseCommand):
         if url and len(paths) > 1:
             raise CommandError("--url names one story's original; give one file with it.")
         published_at = parse_date(date) if date else None
-        failures = 0
+        outcomes = []
         for number, path in enumerate(paths, start=1):
-            prefix = f"[{number}/{len(paths)}] {path}"
+            prefix = f"[{number}/{len(paths)}] {path}" if len(paths) > 1 else str(path)
+            if len(paths) > 1:
+                self.stderr.write(prefix)
+            outcome = Outcome(path=path)
+            outcomes.append(outcome)
             try:
                 story = parse_story(path.read_text(encoding="utf-8"))
+                outcome.headline = story.headline
                 with transaction.atomic():
                     article, created = article_import(
                         story,
@@ -58,17 +80,65 @@ class Command(BaseCommand):
                 ValidationError,
                 ValueError,
             ) as error:
-                failures += 1
                 self.stderr.write(f"{prefix}: not imported: {_describe(error)}")
                 continue
-            linked = article.mentions.filter(is_linked=True).count()
-            verb = "created" if created else "updated"
-            self.stdout.write(
-                f"{prefix}: {verb} “{article.headline}” ({article.status}), "
-                f"{linked} mentions linked"
-            )
+            outcome.status = "created" if created else "updated"
+            _count_mentions(article, outcome)
+        self._write_summary(outcomes)
+        failures = sum(1 for outcome in outcomes if outcome.status == "failed")
         if failures:
             raise CommandError(f"{failures} of {len(paths)} files were not imported.")
+
+    def _write_summary(self, outcomes: list[Outcome]) -> None:
+        rows = [["File", "Headline", "Status", "Mentions (linked)", "Suggestions"]]
+        for outcome in outcomes:
+            failed = outcome.status == "failed"
+            rows.append(
+                [
+                    str(outcome.path),
+                    _shorten(outcome.headline, 60) or "—",
+                    outcome.status,
+                    "—" if failed else f"{outcome.found} ({outcome.linked})",
+                    "—" if failed else str(len(outcome.suggestions)),
+                ]
+            )
+        widths = [max(_width(row[column]) for row in rows) for column in range(len(rows[0]))]
+        for row in rows:
+            cells = [
+                cell + " " * (width - _width(cell)) for cell, width in zip(row, widths, strict=True)
+            ]
+            self.stdout.write("  ".join(cells).rstrip())
+        listed = [outcome for outcome in outcomes if outcome.suggestions]
+        if listed:
+            self.stdout.write("\nNames no alias covers yet (add them as entries or aliases):")
+        for outcome in listed:
+            names = ", ".join(outcome.suggestions[:5])
+            more = len(outcome.suggestions) - 5
+            self.stdout.write(
+                f"  {outcome.path}: {names}" + (f" and {more} more" if more > 0 else "")
+            )
+
+
+def _count_mentions(article: Article, outcome: Outcome) -> None:
+    mentions = list(
+        article.mentions.filter(is_orphaned=False).values_list("start", "quote", "is_linked")
+    )
+    outcome.found = len(mentions)
+    outcome.linked = sum(1 for _, _, is_linked in mentions if is_linked)
+    outcome.suggestions = article_name_suggestions(article)
+
+
+def _width(text: str) -> int:
+    """Columns the text takes in a terminal: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _shorten(text: str, limit: int) -> str:
+    if _width(text) <= limit:
+        return text
+    while _width(text) > limit - 1:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def _describe(error: Exception) -> str:
