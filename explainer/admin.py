@@ -102,10 +102,10 @@ class NoteUpdateInline(admin.TabularInline):
 
 class EntryAdmin(RevisionAdmin):
     form = EditConflictForm
+    list_filter = ["kind", "is_published"]
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     delete_confirmation_template = "admin/explainer/delete_entry_confirmation.html"
     inlines = [AliasInline, SourceInline]
-    list_filter = ["kind"]
     list_per_page = 50
 
     def get_queryset(self, request):
@@ -158,7 +158,7 @@ class ActorAdmin(EntryAdmin):
         (None, {"fields": ["name", "slug", "kind", "description", "summary", "loaded_version"]}),
         ("Image", {"fields": ["image", "image_alt", "image_credit"]}),
         ("Links", {"fields": ["wikidata_id"]}),
-        ("Accountability", {"fields": ["reviewed_on", "last_edited"]}),
+        ("Accountability", {"fields": ["is_published", "reviewed_on", "last_edited"]}),
     ]
 
 
@@ -188,7 +188,7 @@ class BackgroundNoteAdmin(EntryAdmin):
         ),
         ("Dates", {"fields": ["starts_on", "ends_on"]}),
         ("Related", {"fields": ["actors", "related_notes"]}),
-        ("Accountability", {"fields": ["reviewed_on", "last_edited"]}),
+        ("Accountability", {"fields": ["is_published", "reviewed_on", "last_edited"]}),
     ]
 
 

@@ -30,14 +30,17 @@ def parse_day(value: str | None) -> dt.date | None:
         raise BadDate(f"{value} is not a date in the calendar.") from None
 
 
-def entry_or_404(model: type[ContextEntry], slug: str) -> ContextEntry:
+def entry_or_404(
+    model: type[ContextEntry], slug: str, *, include_unpublished: bool = False
+) -> ContextEntry:
     """The entry, with how many published stories mention it, in one query."""
     published = Q(
         mentions__is_suppressed=False,
         mentions__article__status=Article.Status.PUBLISHED,
         mentions__article__published_at__lte=timezone.now(),
     )
-    queryset = model.objects.annotate(
+    queryset = model.objects.all() if include_unpublished else model.objects.published()
+    queryset = queryset.annotate(
         story_count=Count("mentions__article", filter=published, distinct=True)
     )
     return get_object_or_404(queryset, slug=slug)
@@ -45,21 +48,25 @@ def entry_or_404(model: type[ContextEntry], slug: str) -> ContextEntry:
 
 def find_entry(slug: str) -> ContextEntry | None:
     for model in (Actor, BackgroundNote):
-        entry = model.objects.filter(slug=slug).first()
+        entry = model.objects.published().filter(slug=slug).first()
         if entry is not None:
             return entry
     return None
 
 
-def card_parts(entry: ContextEntry) -> dict:
+def card_parts(entry: ContextEntry, *, include_unpublished: bool = False) -> dict:
     """What a card needs beyond the entry row (roles or dated updates, and relations), from
     the entry's ``context_json`` snapshot, as unsaved model instances for the templates."""
     data = entry.context_json or {}
+
+    def shown(rows: list[dict]) -> list[dict]:
+        return [row for row in rows if include_unpublished or row.get("is_published", True)]
+
     return {
         "roles": [Role(**row) for row in data.get("roles", [])],
         "updates": [NoteUpdate(**row) for row in data.get("updates", [])],
-        "involved": [Actor(**row) for row in data.get("involved", [])],
-        "related": [BackgroundNote(**row) for row in data.get("related", [])],
+        "involved": [Actor(**row) for row in shown(data.get("involved", []))],
+        "related": [BackgroundNote(**row) for row in shown(data.get("related", []))],
     }
 
 

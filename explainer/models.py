@@ -233,6 +233,11 @@ class Figure(models.Model):
             raise ValidationError({"caption": "A figure needs an image or a caption."})
 
 
+class ContextEntryQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+
 class ContextEntry(models.Model):
     """What actors and background notes share: an address, a one-line description and a
     short summary shown on cards."""
@@ -256,6 +261,12 @@ class ContextEntry(models.Model):
     # A snapshot of the rows a card and page show (aliases, sources, roles or dated updates,
     # relations), refreshed whenever one of them changes: a card is then one query.
     context_json = models.JSONField(editable=False, default=dict)
+    is_published = models.BooleanField(
+        "show to readers",
+        default=True,
+        help_text="Untick while the entry is being written: stories then link it only in "
+        "staff previews, and its page is hidden from readers.",
+    )
     reviewed_on = models.DateField(
         "last reviewed",
         null=True,
@@ -272,6 +283,8 @@ class ContextEntry(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ContextEntryQuerySet.as_manager()
 
     class Meta:
         abstract = True

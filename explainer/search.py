@@ -36,8 +36,10 @@ def search(query: str, *, limit: int = 10) -> SearchResults:
     if len(normalized) < MIN_QUERY_CHARS:
         return results
     entry_filter = Q(aliases__normalized__contains=normalized) | Q(description__icontains=query)
-    actors = Actor.objects.filter(entry_filter).distinct().order_by("name")[:limit]
-    notes = BackgroundNote.objects.filter(entry_filter).distinct().order_by("title")[:limit]
+    actors = Actor.objects.published().filter(entry_filter).distinct().order_by("name")[:limit]
+    notes = (
+        BackgroundNote.objects.published().filter(entry_filter).distinct().order_by("title")[:limit]
+    )
     results.entries = sorted([*actors, *notes], key=lambda entry: _entry_rank(entry, normalized))
     results.entries = results.entries[:limit]
     results.stories = list(_stories(query, normalized)[:limit])

@@ -7,6 +7,7 @@ import contextvars
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
@@ -98,16 +99,20 @@ def articles_containing(normalized_alias: str) -> set[int]:
 class Library:
     """The context library as the linker needs it: a matcher and the entries it points to."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, include_unpublished: bool = False) -> None:
         self.entries: dict[str, ContextEntry] = {}
         terms = []
-        aliases = Alias.objects.select_related("actor", "note").only(
+        aliases = Alias.objects.select_related("actor", "note")
+        if not include_unpublished:
+            # Readers' pages never link an entry they cannot open.
+            aliases = aliases.filter(Q(actor__is_published=True) | Q(note__is_published=True))
+        aliases = aliases.only(
             "text",
             "case_sensitive",
             "actor_id",
             "note_id",
-            *(f"actor__{name}" for name in ("slug", "kind", "name")),
-            *(f"note__{name}" for name in ("slug", "kind", "title")),
+            *(f"actor__{name}" for name in ("slug", "kind", "name", "is_published")),
+            *(f"note__{name}" for name in ("slug", "kind", "title", "is_published")),
         )
         for alias in aliases:
             entry = alias.entry
@@ -144,7 +149,42 @@ def article_relink(article: Article, *, library: Library | None = None) -> None:
     Automatic mentions are recomputed from the library; editors' own mentions and their
     suppressions are re-anchored by quote and context, so they survive copy edits. A mention
     that cannot be found again is kept and flagged as orphaned, never dropped."""
-    library = library or Library()
+    result = link_article(article, library=library or Library())
+    Mention.objects.filter(pk__in=[m.pk for m in result.stale]).delete()
+    Mention.objects.bulk_create([m for m in result.automatic if m.pk is None])
+    Mention.objects.bulk_update(
+        [m for m in result.automatic if m.pk is not None] + result.editor,
+        ["quote", "prefix", "suffix", "start", "is_orphaned", "is_linked"],
+    )
+    rendered_at = timezone.now()
+    Article.objects.filter(pk=article.pk).update(
+        linked_body_html=result.linked_html, rendered_at=rendered_at
+    )
+    article.linked_body_html, article.rendered_at = result.linked_html, rendered_at
+
+
+def article_preview(article: Article) -> LinkResult:
+    """The story linked as it will be once everything is published: unpublished entries
+    included, nothing written."""
+    return link_article(article, library=Library(include_unpublished=True), preview=True)
+
+
+@dataclass
+class LinkResult:
+    automatic: list[Mention]
+    editor: list[Mention]
+    stale: list[Mention]
+    linked_html: str
+
+    @property
+    def mentions(self) -> list[Mention]:
+        return sorted(
+            [*self.automatic, *(m for m in self.editor if not m.is_orphaned)],
+            key=lambda m: m.start,
+        )
+
+
+def link_article(article: Article, *, library: Library, preview: bool = False) -> LinkResult:
     parsed = parse_html(article.body_html)
     text = parsed.text
     existing = list(article.mentions.select_related("actor", "note"))
@@ -190,20 +230,14 @@ def article_relink(article: Article, *, library: Library | None = None) -> None:
         mentions=[*auto_mentions, *(m for m in editor_mentions if not m.is_orphaned)],
         every_mention=article.link_every_mention,
         as_of=story_date(article),
+        include_unpublished=preview,
     )
-    linked_html = mark_mentions(parsed=parsed, links=links)
-
-    Mention.objects.filter(pk__in=[m.pk for m in stale]).delete()
-    Mention.objects.bulk_create([m for m in auto_mentions if m.pk is None])
-    Mention.objects.bulk_update(
-        [m for m in auto_mentions if m.pk is not None] + editor_mentions,
-        ["quote", "prefix", "suffix", "start", "is_orphaned", "is_linked"],
+    return LinkResult(
+        automatic=auto_mentions,
+        editor=editor_mentions,
+        stale=stale,
+        linked_html=mark_mentions(parsed=parsed, links=links),
     )
-    rendered_at = timezone.now()
-    Article.objects.filter(pk=article.pk).update(
-        linked_body_html=linked_html, rendered_at=rendered_at
-    )
-    article.linked_body_html, article.rendered_at = linked_html, rendered_at
 
 
 def _reconcile_automatic(
@@ -267,7 +301,11 @@ def entry_url_as_of(entry: ContextEntry, day: dt.date | None) -> str:
 
 
 def _choose_links(
-    *, mentions: list[Mention], every_mention: bool, as_of: dt.date | None
+    *,
+    mentions: list[Mention],
+    every_mention: bool,
+    as_of: dt.date | None,
+    include_unpublished: bool = False,
 ) -> list[Link]:
     """First mention of each entry (or every one), skipping suppressed ones; an editor's own
     mention is always linked."""
@@ -276,7 +314,7 @@ def _choose_links(
     for mention in sorted(mentions, key=lambda m: m.start):
         key = _entry_key(mention)
         mention.is_linked = False
-        if mention.is_suppressed:
+        if mention.is_suppressed or not (include_unpublished or mention.entry.is_published):
             continue
         if key in seen and not every_mention and mention.origin != Mention.Origin.EDITOR:
             continue
@@ -444,7 +482,12 @@ def _sync_sources(entry: ContextEntry, sources: list[dict]) -> None:
 
 
 def _actor_stub(actor: Actor) -> dict:
-    return {"slug": actor.slug, "name": actor.name, "kind": actor.kind}
+    return {
+        "slug": actor.slug,
+        "name": actor.name,
+        "kind": actor.kind,
+        "is_published": actor.is_published,
+    }
 
 
 def _note_stub(note: BackgroundNote) -> dict:
@@ -454,6 +497,7 @@ def _note_stub(note: BackgroundNote) -> dict:
         "kind": note.kind,
         "starts_on": note.starts_on,
         "ends_on": note.ends_on,
+        "is_published": note.is_published,
     }
 
 

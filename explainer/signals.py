@@ -46,8 +46,14 @@ def relink_after_alias_deleted(sender, instance: Alias, origin=None, **kwargs):
 @receiver(post_save, sender=Actor)
 @receiver(post_save, sender=BackgroundNote)
 def relink_after_entry_saved(sender, instance, created: bool, **kwargs):
-    if not created:
-        request_relink(articles_mentioning(instance))
+    if created:
+        return
+    # Stories that link it (its address or kind may have changed), and, should it have just
+    # been published, the stories that contain its aliases but could not link it yet.
+    containing = set()
+    for normalized in instance.aliases.values_list("normalized", flat=True):
+        containing |= articles_containing(normalized)
+    request_relink(articles_mentioning(instance) | containing)
 
 
 @receiver(pre_delete, sender=Actor)

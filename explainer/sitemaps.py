@@ -22,7 +22,7 @@ class EntrySitemap(Sitemap):
         self.model = model
 
     def items(self):
-        return self.model.objects.only("slug", "updated_at").order_by("slug")
+        return self.model.objects.published().only("slug", "updated_at").order_by("slug")
 
     def lastmod(self, item):
         return item.updated_at

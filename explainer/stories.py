@@ -4,8 +4,10 @@ queries in all), and the rendered page cached under a key versioned by ``rendere
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.db.models import Q
 
 from .models import Article, BackgroundNote, Mention, NoteUpdate
+from .services import article_preview
 from .timeline import story_timeline
 
 # "In this story" groups, in the order a reader meets them in the sidebar.
@@ -25,12 +27,15 @@ ENTRY_FIELDS = ["slug", "kind", "description"]
 
 
 def entries_in_story(article: Article) -> list[tuple[str, list]]:
-    """Every actor and note the story mentions, grouped by kind, each group in reading order."""
+    """Every published actor and note the story mentions, grouped by kind, each group in
+    reading order."""
     mentions = (
         Mention.objects.filter(article=article, is_suppressed=False, is_orphaned=False)
+        .filter(Q(actor__is_published=True) | Q(note__is_published=True))
         .select_related("actor", "note")
         .only(
             "start",
+            "is_suppressed",
             "actor_id",
             "note_id",
             *(f"actor__{field}" for field in [*ENTRY_FIELDS, "name", "wikidata_id"]),
@@ -39,9 +44,15 @@ def entries_in_story(article: Article) -> list[tuple[str, list]]:
         )
         .order_by("start", "pk")
     )
+    return group_entries(mentions)
+
+
+def group_entries(mentions) -> list[tuple[str, list]]:
     seen: dict[str, object] = {}
     by_kind: dict[str, list] = {}
     for mention in mentions:
+        if mention.is_suppressed:
+            continue
         entry = mention.entry
         if entry.entry_key in seen:
             seen[entry.entry_key].mention_count += 1
@@ -132,9 +143,15 @@ def json_ld(article: Article, story_groups: list, *, absolute) -> dict:
     return data
 
 
-def story_context(article: Article, *, absolute) -> dict:
-    """Everything the story page shows; ``absolute`` turns a path into a full URL."""
-    story_groups = entries_in_story(article)
+def story_context(article: Article, *, absolute, preview: bool = False) -> dict:
+    """Everything the story page shows; ``absolute`` turns a path into a full URL. A staff
+    preview links unpublished entries too, computed without writing anything."""
+    if preview:
+        result = article_preview(article)
+        article.linked_body_html = result.linked_html
+        story_groups = group_entries(result.mentions)
+    else:
+        story_groups = entries_in_story(article)
     return {
         "article": article,
         "canonical_url": absolute(article.get_absolute_url()),

@@ -1,4 +1,5 @@
 import uuid
+from functools import wraps
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache, caches
@@ -15,6 +16,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -26,8 +28,17 @@ from .search import search as search_library
 
 def reader_cache(view):
     """Public reader pages: shared caches and browsers may keep them for five minutes, and
-    a page and its htmx partial are different responses."""
-    return vary_on_headers("HX-Request")(cache_control(public=True, max_age=300)(view))
+    a page and its htmx partial are different responses. A view that set its own policy
+    (a staff-only response) keeps it."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, public=True, max_age=300)
+        return response
+
+    return vary_on_headers("HX-Request")(wrapped)
 
 
 @require_GET
@@ -66,7 +77,7 @@ def article_preview(request, slug):
     if not request.user.has_perm("explainer.view_article"):
         raise PermissionDenied
     article = get_object_or_404(Article, slug=slug)
-    context = stories.story_context(article, absolute=request.build_absolute_uri)
+    context = stories.story_context(article, absolute=request.build_absolute_uri, preview=True)
     response = render(request, "explainer/article_detail.html", {**context, "preview": True})
     response["X-Robots-Tag"] = "noindex"
     return response
@@ -122,8 +133,9 @@ def entry_detail(request, model, slug: str, *, template_name: str):
         day = entries.parse_day(request.GET.get("as_of"))
     except entries.BadDate as error:
         return bad_request(request, str(error))
-    entry = entries.entry_or_404(model, slug)
-    parts = entries.card_parts(entry)
+    staff = request.user.is_staff
+    entry = entries.entry_or_404(model, slug, include_unpublished=staff)
+    parts = entries.card_parts(entry, include_unpublished=staff)
     context = {
         "entry": entry,
         "as_of": entries.context_on(entry, day, parts),
@@ -131,10 +143,15 @@ def entry_detail(request, model, slug: str, *, template_name: str):
     }
     if request.htmx:
         context["other_story_count"] = max(entry.story_count - 1, 0)
-        return render(request, template_name + "#card", context)
-    context.update(entries.page_parts(entry))
-    context["stories"] = entries.stories_mentioning(entry)
-    return render(request, template_name, context)
+        response = render(request, template_name + "#card", context)
+    else:
+        context.update(entries.page_parts(entry))
+        context["stories"] = entries.stories_mentioning(entry)
+        response = render(request, template_name, context)
+    if not entry.is_published:
+        # Only staff get here (previews): never let a shared cache keep it.
+        patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @require_GET

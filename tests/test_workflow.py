@@ -331,3 +331,29 @@ def test_repointing_a_found_mention_survives_relinking(admin_client):
     mention = article.mentions.get(origin=Mention.Origin.EDITOR)
     assert (mention.quote, mention.actor) == ("Kim Jong-un", kim_yo_jong)
     assert 'href="/actors/kim-yo-jong/?as_of=2019-04-25"' in article.linked_body_html
+
+
+def test_unpublished_entry_appears_in_previews_and_never_to_readers(admin_client, client):
+    lavrov = make_actor(name="Sergei Lavrov", slug="sergei-lavrov", is_published=False)
+    article = make_article(body="<p>Sergei Lavrov handed over the invitation.</p>")
+
+    reader_story = story_body(client, article)
+    preview = admin_client.get(f"{article.get_absolute_url()}preview/")
+
+    assert linked_phrases(reader_story, "/actors/sergei-lavrov/") == []
+    assert client.get("/actors/sergei-lavrov/").status_code == 404
+    assert client.get("/api/context/sergei-lavrov.json").status_code == 404
+    assertNotContains(client.get("/search/", {"q": "Lavrov"}), "Sergei Lavrov</a>")
+    preview_body = preview.content.decode().split('<div class="story-body">', 1)[1]
+    preview_body = preview_body.split("</div>", 1)[0]
+    assert linked_phrases(preview_body, "/actors/sergei-lavrov/") == ["Sergei Lavrov"]
+    staff_card = admin_client.get("/actors/sergei-lavrov/", headers={"HX-Request": "true"})
+    assert staff_card.status_code == 200
+    assert "private" in staff_card["Cache-Control"] and "public" not in staff_card["Cache-Control"]
+
+    lavrov.is_published = True
+    lavrov.save()
+
+    assert linked_phrases(story_body(client, article), "/actors/sergei-lavrov/") == [
+        "Sergei Lavrov"
+    ]
