@@ -9,7 +9,12 @@ from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.safestring import mark_safe
 
-from .editing import EditConflictForm, RevisionAdmin, stories_mentioning_for_delete
+from .editing import (
+    DeferredRelinkingAdmin,
+    EditConflictForm,
+    RevisionAdmin,
+    stories_mentioning_for_delete,
+)
 from .linking import normalize_alias, parse_html
 from .models import (
     Actor,
@@ -25,7 +30,6 @@ from .models import (
 from .sanitize import sanitize_body_html
 from .services import (
     article_name_suggestions,
-    deferred_relinking,
     entry_ensure_name_alias,
     request_relink,
 )
@@ -37,25 +41,6 @@ admin.site.index_title = "Stories and context"
 
 # Editors paste addresses without a scheme; read them as https (Django 6's default).
 URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
-
-
-class DeferredRelinkingAdmin(admin.ModelAdmin):
-    """Relink each affected story once per admin save, after the entry and all its inlines
-    are saved, rather than once per alias."""
-
-    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        with deferred_relinking():
-            return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        with deferred_relinking():
-            return super().delete_view(request, object_id, extra_context)
-
-    def changelist_view(self, request, extra_context=None):
-        with deferred_relinking():
-            return super().changelist_view(request, extra_context)
 
 
 class AliasFormSet(forms.BaseInlineFormSet):

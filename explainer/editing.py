@@ -9,6 +9,7 @@ import difflib
 
 import reversion
 from django import forms
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -91,15 +92,28 @@ def conflict_message(current, loaded: str) -> str:
     )
 
 
-class RevisionAdmin(VersionAdmin):
-    """History, compare and restore for stories and entries, with relinking deferred to
-    the end of each save (one relink per story per request)."""
-
-    object_history_template = "admin/explainer/object_history.html"
+class DeferredRelinkingAdmin(admin.ModelAdmin):
+    """Relink each affected story once per admin save, after the entry and all its inlines
+    are saved, rather than once per alias."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         with deferred_relinking():
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        with deferred_relinking():
+            return super().delete_view(request, object_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        with deferred_relinking():
+            return super().changelist_view(request, extra_context)
+
+
+class RevisionAdmin(VersionAdmin, DeferredRelinkingAdmin):
+    """History, compare and restore for stories and entries, with relinking deferred to
+    the end of each save (one relink per story per request)."""
+
+    object_history_template = "admin/explainer/object_history.html"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET":
@@ -115,14 +129,6 @@ class RevisionAdmin(VersionAdmin):
         with reversion.create_revision(manage_manually=True):
             reversion.add_to_revision(obj)
             reversion.set_comment("Initial version")
-
-    def delete_view(self, request, object_id, extra_context=None):
-        with deferred_relinking():
-            return super().delete_view(request, object_id, extra_context)
-
-    def changelist_view(self, request, extra_context=None):
-        with deferred_relinking():
-            return super().changelist_view(request, extra_context)
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
         with deferred_relinking():
