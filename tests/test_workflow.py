@@ -1,6 +1,7 @@
 """Editorial workflow: no lost edits, revisions, permissions, scheduling, preview, deletes."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -357,3 +358,28 @@ def test_unpublished_entry_appears_in_previews_and_never_to_readers(admin_client
     assert linked_phrases(story_body(client, article), "/actors/sergei-lavrov/") == [
         "Sergei Lavrov"
     ]
+
+
+def test_importing_the_seed_file_gives_the_same_story_text_as_the_demo(demo):
+    from django.core.management import call_command
+
+    from .conftest import SEED_STORY
+
+    demo_html, demo_text, demo_links = demo.body_html, demo.body_text, demo.linked_body_html
+    demo.delete()
+
+    call_command(
+        "import_article",
+        str(SEED_STORY),
+        "--publish",
+        "--date",
+        "2019-04-25",
+        "--outlet",
+        "The Korea Times",
+        stdout=io.StringIO(),
+    )
+
+    imported = Article.objects.get()
+    assert (imported.body_html, imported.body_text) == (demo_html, demo_text)
+    assert imported.linked_body_html == demo_links
+    assert list(imported.figures.values_list("credit", flat=True)) == ["AP-Yonhap", "AFP", "AP"]
