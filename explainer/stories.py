@@ -162,13 +162,14 @@ def story_context(article: Article, *, absolute, preview: bool = False) -> dict:
     }
 
 
-def cached_page(article: Article, render, *, absolute) -> str:
+def cached_page(story: Article, load, render, *, absolute) -> str:
     """The story page's HTML, rendered once per version of the story. Reader pages carry
-    nothing per-reader (no forms, no tokens), so one rendering serves everyone."""
-    version = article.rendered_at.timestamp() if article.rendered_at else 0
-    key = f"story-page:v2:{article.pk}:{version}"
+    nothing per-reader (no forms, no tokens), so one rendering serves everyone. ``story``
+    holds only what the key needs; ``load`` fetches the whole story on a miss."""
+    version = story.rendered_at.timestamp() if story.rendered_at else 0
+    key = f"story-page:v2:{story.pk}:{version}"
     html = cache.get(key)
     if html is None:
-        html = render(story_context(article, absolute=absolute))
+        html = render(story_context(load(), absolute=absolute))
         cache.set(key, html, PAGE_TIMEOUT)
     return html
