@@ -38,6 +38,7 @@ serve: demo
 bench: install
 	$(PY) bench/run.py
 	$(PY) bench/cards.py
+	$(PY) bench/search.py
 
 editor: migrate
 	$(PY) manage.py createsuperuser

@@ -13,6 +13,7 @@ from .models import Actor, Article, BackgroundNote
 
 MIN_QUERY_CHARS = 2
 MAX_QUERY_CHARS = 200
+MAX_RANKED = 100
 
 
 @dataclass
@@ -52,19 +53,26 @@ def _entry_rank(entry, normalized: str) -> tuple[int, str]:
 
 
 def _stories(query: str, normalized: str):
+    """Stories containing every word of the query (in the matcher's normal form, so any
+    script or spelling), ranked by PostgreSQL full-text search where available. The word
+    filter comes first so that ranking only ever runs over the few candidates."""
     stories = Article.objects.published().only(
         "headline", "slug", "dek", "published_at", "outlet", "byline"
     )
+    for word in normalized.split():
+        stories = stories.filter(Q(match_text__contains=word) | Q(headline__icontains=word))
     if connection.vendor == "postgresql":
         vector = SearchVector("headline", weight="A", config="simple") + SearchVector(
             "body_text", weight="B", config="simple"
         )
         search_query = SearchQuery(query, config="simple", search_type="websearch")
+        # Rank the newest candidates only: a common word matches every story, and ranking
+        # computes each story's vector.
+        newest = stories.order_by("-published_at").values_list("pk", flat=True)[:MAX_RANKED]
         return (
-            stories.annotate(rank=SearchRank(vector, search_query))
-            .filter(Q(rank__gt=0) | Q(match_text__contains=normalized))
+            Article.objects.filter(pk__in=list(newest))
+            .only("headline", "slug", "dek", "published_at", "outlet", "byline")
+            .annotate(rank=SearchRank(vector, search_query))
             .order_by("-rank", "-published_at")
         )
-    return stories.filter(
-        Q(match_text__contains=normalized) | Q(headline__icontains=query)
-    ).order_by("-published_at")
+    return stories.order_by("-published_at")
