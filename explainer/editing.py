@@ -20,7 +20,7 @@ from reversion.admin import VersionAdmin
 from reversion.models import Version
 
 from .models import Article
-from .services import deferred_relinking
+from .services import articles_mentioning, deferred_relinking
 
 
 def version_token(obj) -> str:
@@ -229,7 +229,7 @@ def compare_children(older: Version, newer: Version) -> list[dict]:
 
 def stories_mentioning_for_delete(obj) -> list[Article]:
     return list(
-        Article.objects.filter(**{f"mentions__{obj.entry_field}": obj})
-        .distinct()
-        .only("headline", "slug", "status", "published_at")
+        Article.objects.filter(pk__in=articles_mentioning(obj)).only(
+            "headline", "slug", "status", "published_at"
+        )
     )
