@@ -1,16 +1,18 @@
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.safestring import mark_safe
 
+from . import relinking
 from .editing import (
-    DeferredRelinkingAdmin,
     EditConflictForm,
     RevisionAdmin,
     stories_mentioning_for_delete,
@@ -24,15 +26,13 @@ from .models import (
     Figure,
     Mention,
     NoteUpdate,
+    PendingRelink,
+    RelinkJob,
     Role,
     Source,
 )
 from .sanitize import sanitize_body_html
-from .services import (
-    article_name_suggestions,
-    entry_ensure_name_alias,
-    request_relink,
-)
+from .services import article_name_suggestions, entry_ensure_name_alias
 
 admin.site.site_header = "Explainer newsroom"
 admin.site.site_title = "Explainer newsroom"
@@ -85,6 +85,17 @@ class NoteUpdateInline(admin.TabularInline):
     verbose_name_plural = "Dated updates (timelines, and “Since then” on cards)"
 
 
+HTMX_MEDIA = ["django_htmx/htmx-2.min.js"]
+
+
+def render_job_progress(job: RelinkJob | None) -> str:
+    if job is None:
+        return "No relinking asked for yet."
+    return render_to_string(
+        "admin/explainer/_relink_progress.html", {"progress": relinking.job_progress(job)}
+    )
+
+
 class EntryAdmin(RevisionAdmin):
     form = EditConflictForm
     list_filter = ["kind", "is_published"]
@@ -121,6 +132,16 @@ class EntryAdmin(RevisionAdmin):
         super().save_related(request, form, formsets, change)
         entry_ensure_name_alias(form.instance)
 
+    class Media:
+        js = HTMX_MEDIA
+        css = {"all": ["explainer/admin.css"]}
+
+    @admin.display(description="Relinking")
+    def relink_progress(self, obj):
+        if obj is None or not obj.pk:
+            return "Stories are relinked in the background once you save."
+        return render_job_progress(relinking.latest_job(**{obj.entry_field: obj}))
+
     @admin.display(description="Last edited", ordering="updated_at")
     def last_edited(self, obj):
         who = obj.last_edited_by.get_username() if obj.last_edited_by else "import"
@@ -135,7 +156,7 @@ class EntryAdmin(RevisionAdmin):
 class ActorAdmin(EntryAdmin):
     list_display = ["name", "kind", "description", "alias_count", "story_count", "last_edited"]
     list_select_related = ["last_edited_by"]
-    readonly_fields = ["last_edited"]
+    readonly_fields = ["last_edited", "relink_progress"]
     search_fields = ["name", "description", "aliases__text"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [AliasInline, RoleInline, SourceInline]
@@ -144,6 +165,7 @@ class ActorAdmin(EntryAdmin):
         ("Image", {"fields": ["image", "image_alt", "image_credit"]}),
         ("Links", {"fields": ["wikidata_id"]}),
         ("Accountability", {"fields": ["is_published", "reviewed_on", "last_edited"]}),
+        ("Stories", {"fields": ["relink_progress"]}),
     ]
 
 
@@ -151,7 +173,7 @@ class ActorAdmin(EntryAdmin):
 class BackgroundNoteAdmin(EntryAdmin):
     list_display = ["title", "kind", "starts_on", "ends_on", "alias_count", "last_edited"]
     list_select_related = ["last_edited_by"]
-    readonly_fields = ["last_edited"]
+    readonly_fields = ["last_edited", "relink_progress"]
     search_fields = ["title", "description", "aliases__text"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [AliasInline, NoteUpdateInline, SourceInline]
@@ -174,6 +196,7 @@ class BackgroundNoteAdmin(EntryAdmin):
         ("Dates", {"fields": ["starts_on", "ends_on"]}),
         ("Related", {"fields": ["actors", "related_notes"]}),
         ("Accountability", {"fields": ["is_published", "reviewed_on", "last_edited"]}),
+        ("Stories", {"fields": ["relink_progress"]}),
     ]
 
 
@@ -287,12 +310,35 @@ class ArticleAdmin(RevisionAdmin):
         (None, {"fields": ["headline", "slug", "dek", "byline", "dateline", "loaded_version"]}),
         ("Publication", {"fields": ["status", "published_at", "outlet", "original_url"]}),
         ("Text", {"fields": ["body", "link_every_mention"]}),
-        ("Mention review", {"fields": ["mention_review"]}),
+        ("Mention review", {"fields": ["relink_status", "mention_review"]}),
     ]
-    readonly_fields = ["mention_review"]
+    readonly_fields = ["relink_status", "mention_review"]
 
     class Media:
+        js = HTMX_MEDIA
         css = {"all": ["explainer/admin.css"]}
+
+    @admin.display(description="Links")
+    def relink_status(self, obj):
+        if obj is None or not obj.pk:
+            return "The story is linked in the background once you save."
+        return render_story_relink(obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/relink-status/",
+                self.admin_site.admin_view(self.relink_status_view),
+                name="explainer_article_relink_status",
+            ),
+            *super().get_urls(),
+        ]
+
+    def relink_status_view(self, request, object_id):
+        article = get_object_or_404(Article, pk=object_id)
+        if not self.has_view_or_change_permission(request, article):
+            raise PermissionDenied
+        return HttpResponse(render_story_relink(article))
 
     @admin.display(description="As readers see it")
     def mention_review(self, obj):
@@ -361,11 +407,11 @@ class ArticleAdmin(RevisionAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # Editors' mention edits are saved after the article: relink once both are in.
-        request_relink([form.instance.pk])
+        relinking.request_relink(stories=[form.instance.pk], subject=("article", form.instance.pk))
 
 
 @admin.register(Alias)
-class AliasAdmin(DeferredRelinkingAdmin):
+class AliasAdmin(admin.ModelAdmin):
     list_display = ["text", "actor", "note", "case_sensitive"]
     list_filter = ["case_sensitive"]
     search_fields = ["text", "actor__name", "note__title"]
@@ -375,7 +421,7 @@ class AliasAdmin(DeferredRelinkingAdmin):
 
 
 @admin.register(Mention)
-class MentionAdmin(DeferredRelinkingAdmin):
+class MentionAdmin(admin.ModelAdmin):
     list_display = ["quote", "article", "actor", "note", "origin", "is_linked", "is_suppressed"]
     list_filter = ["origin", "is_linked", "is_suppressed", "is_orphaned"]
     search_fields = ["quote", "article__headline"]
@@ -386,16 +432,16 @@ class MentionAdmin(DeferredRelinkingAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        request_relink([obj.article_id])
+        relinking.request_relink(stories=[obj.article_id], reason=f"Mention edited: {obj.quote}")
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        request_relink([obj.article_id])
+        relinking.request_relink(stories=[obj.article_id], reason=f"Mention removed: {obj.quote}")
 
     def delete_queryset(self, request, queryset):
         article_ids = set(queryset.values_list("article_id", flat=True))
         super().delete_queryset(request, queryset)
-        request_relink(article_ids)
+        relinking.request_relink(stories=article_ids, reason="Mentions removed")
 
 
 @admin.register(Source)
@@ -413,3 +459,107 @@ class FigureAdmin(admin.ModelAdmin):
     search_fields = ["caption", "credit", "article__headline"]
     autocomplete_fields = ["article"]
     list_select_related = ["article"]
+
+
+def render_story_relink(article: Article) -> str:
+    return render_to_string(
+        "admin/explainer/_story_relink.html",
+        {
+            "article": article,
+            "pending": relinking.story_pending(article),
+            "poll_url": reverse("admin:explainer_article_relink_status", args=[article.pk]),
+        },
+    )
+
+
+class PendingRelinkInline(admin.TabularInline):
+    model = PendingRelink
+    fields = ["article", "requested_at", "attempts", "last_error", "failed_at"]
+    readonly_fields = fields
+    verbose_name = "story still to relink"
+    verbose_name_plural = "Stories still to relink (failed ones first)"
+    can_delete = False
+    max_num = 0
+    show_change_link = False
+
+    def get_queryset(self, request):
+        # A big job has thousands: show the first failures and a sample of the rest.
+        queryset = super().get_queryset(request).select_related("article")
+        ids = list(
+            queryset.order_by(F("failed_at").desc(nulls_last=True), "pk").values_list(
+                "pk", flat=True
+            )[:50]
+        )
+        return queryset.filter(pk__in=ids)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RelinkJob)
+class RelinkJobAdmin(admin.ModelAdmin):
+    """Background relinking as editors follow it: what each edit asked for and how far
+    the workers have got. Read-only, apart from retrying stories that failed."""
+
+    list_display = ["reason", "status", "total", "requested_by", "created_at", "finished_at"]
+    list_filter = ["status"]
+    list_select_related = ["requested_by"]
+    search_fields = ["reason"]
+    fields = ["progress", "reason", "status", "total", "requested_by", "created_at", "finished_at"]
+    readonly_fields = fields
+    inlines = [PendingRelinkInline]
+    change_form_template = "admin/explainer/relinkjob_change_form.html"
+
+    class Media:
+        js = HTMX_MEDIA
+        css = {"all": ["explainer/admin.css"]}
+
+    @admin.display(description="Progress")
+    def progress(self, obj):
+        return render_job_progress(obj)
+
+    def has_view_permission(self, request, obj=None):
+        # Every member of staff may see how their edit is being applied.
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/progress/",
+                self.admin_site.admin_view(self.progress_view),
+                name="explainer_relinkjob_progress",
+            ),
+            path(
+                "<int:object_id>/retry/",
+                self.admin_site.admin_view(self.retry_view),
+                name="explainer_relinkjob_retry",
+            ),
+            *super().get_urls(),
+        ]
+
+    def progress_view(self, request, object_id):
+        job = get_object_or_404(RelinkJob, pk=object_id)
+        if not self.has_view_permission(request, job):
+            raise PermissionDenied
+        return HttpResponse(render_job_progress(job))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        failures = PendingRelink.objects.filter(job_id=object_id).exclude(failed_at=None)
+        extra_context = {"has_failures": failures.exists(), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def retry_view(self, request, object_id):
+        job = get_object_or_404(RelinkJob, pk=object_id)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:explainer_relinkjob_change", args=[job.pk]))
+        if not request.user.has_perm("explainer.change_article"):
+            raise PermissionDenied
+        count = relinking.retry_failed(job)
+        self.message_user(request, f"{count:,} failed stories handed back to the workers.")
+        return HttpResponseRedirect(reverse("admin:explainer_relinkjob_change", args=[job.pk]))

@@ -9,7 +9,6 @@ import difflib
 
 import reversion
 from django import forms
-from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -20,7 +19,7 @@ from reversion.admin import VersionAdmin
 from reversion.models import Version
 
 from .models import Article
-from .services import articles_mentioning, deferred_relinking
+from .services import articles_mentioning
 
 
 def version_token(obj) -> str:
@@ -92,26 +91,9 @@ def conflict_message(current, loaded: str) -> str:
     )
 
 
-class DeferredRelinkingAdmin(admin.ModelAdmin):
-    """Relink each affected story once per admin save, after the entry and all its inlines
-    are saved, rather than once per alias."""
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        with deferred_relinking():
-            return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        with deferred_relinking():
-            return super().delete_view(request, object_id, extra_context)
-
-    def changelist_view(self, request, extra_context=None):
-        with deferred_relinking():
-            return super().changelist_view(request, extra_context)
-
-
-class RevisionAdmin(VersionAdmin, DeferredRelinkingAdmin):
-    """History, compare and restore for stories and entries, with relinking deferred to
-    the end of each save (one relink per story per request)."""
+class RevisionAdmin(VersionAdmin):
+    """History, compare and restore for stories and entries (relinks are gathered into
+    one job per request by ``middleware.RelinkBatchMiddleware``)."""
 
     object_history_template = "admin/explainer/object_history.html"
 
@@ -129,14 +111,6 @@ class RevisionAdmin(VersionAdmin, DeferredRelinkingAdmin):
         with reversion.create_revision(manage_manually=True):
             reversion.add_to_revision(obj)
             reversion.set_comment("Initial version")
-
-    def revision_view(self, request, object_id, version_id, extra_context=None):
-        with deferred_relinking():
-            return super().revision_view(request, object_id, version_id, extra_context)
-
-    def recover_view(self, request, version_id, extra_context=None):
-        with deferred_relinking():
-            return super().recover_view(request, version_id, extra_context)
 
     def get_urls(self):
         opts = self.model._meta

@@ -10,7 +10,10 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from .models import Actor, Article, BackgroundNote, ContextEntry, NoteUpdate, Role, Source
+from .models import Actor, Article, BackgroundNote, ContextEntry
+from .snapshots import card_parts, page_parts
+
+__all__ = ["card_parts", "page_parts"]
 
 DAY_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -52,31 +55,6 @@ def find_entry(slug: str) -> ContextEntry | None:
         if entry is not None:
             return entry
     return None
-
-
-def card_parts(entry: ContextEntry, *, include_unpublished: bool = False) -> dict:
-    """What a card needs beyond the entry row (roles or dated updates, and relations), from
-    the entry's ``context_json`` snapshot, as unsaved model instances for the templates."""
-    data = entry.context_json or {}
-
-    def shown(rows: list[dict]) -> list[dict]:
-        return [row for row in rows if include_unpublished or row.get("is_published", True)]
-
-    return {
-        "roles": [Role(**row) for row in data.get("roles", [])],
-        "updates": [NoteUpdate(**row) for row in data.get("updates", [])],
-        "involved": [Actor(**row) for row in shown(data.get("involved", []))],
-        "related": [BackgroundNote(**row) for row in shown(data.get("related", []))],
-    }
-
-
-def page_parts(entry: ContextEntry) -> dict:
-    """What the full page adds: other spellings and sources."""
-    data = entry.context_json or {}
-    return {
-        "aliases": [text for text in data.get("aliases", []) if text != entry.label],
-        "sources": [Source(**row) for row in data.get("sources", [])],
-    }
 
 
 def context_on(entry: ContextEntry, day: dt.date | None, parts: dict):

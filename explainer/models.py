@@ -18,10 +18,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .dates import format_partial_date, period_covers, starts_after, year_range
-from .linking import normalize_alias, parse_html
+from .linking import normalize_alias
 from .sanitize import html_to_text, sanitize_body_html, sanitize_summary_html
+from .textindex import index_words, story_index_text
 
 MAX_BODY_CHARS = 1_000_000
+# Article fields only relinking writes (relinking.relink_story).
+RELINK_FIELDS = ("linked_body_html", "rendered_at")
 
 partial_date_validator = RegexValidator(
     r"^[1-9]\d{3}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$",
@@ -136,8 +139,8 @@ class Article(models.Model):
     )
     body_html = models.TextField(editable=False, default="")
     body_text = models.TextField(editable=False, default="")
-    # The story's text in the matcher's normal form, so that the articles an alias may
-    # occur in can be found with one ``contains`` query before relinking them.
+    # The story's words in the matcher's normal form (``textindex.story_index_text``): the
+    # database indexes them, so the stories an alias may occur in are found without a scan.
     match_text = models.TextField(editable=False, default="")
     linked_body_html = models.TextField(editable=False, default="")
     # When the linked body was last rendered: it versions the cached story page, so an
@@ -170,11 +173,17 @@ class Article(models.Model):
             self.slug = unique_slug(Article, self.headline, exclude_pk=self.pk, fallback="story")
         self.body_html = sanitize_body_html(self.body)
         self.body_text = html_to_text(self.body_html)
-        self.match_text = normalize_alias(parse_html(self.body_html).text)
+        self.match_text = story_index_text(self.body_html)
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # The linked body is written by relinking alone: an editor's save of a form
+            # loaded before the last relink must not put the older links back.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in RELINK_FIELDS
+            ]
+        # signals.py asks for the relink: saving never links inline.
         super().save(**kwargs)
-        from .services import article_saved
-
-        article_saved(self)
 
     def get_absolute_url(self):
         return reverse("article_detail", kwargs={"slug": self.slug})
@@ -640,6 +649,9 @@ class Alias(EntryLinkMixin):
         self.text = " ".join(self.text.split())
         if len(self.text) < 2:
             raise ValidationError({"text": "An alias needs at least two characters."})
+        if not index_words(self.text):
+            # Such an alias has no word to find it by: stories could not be looked up for it.
+            raise ValidationError({"text": "An alias needs at least one letter or digit."})
         self.clean_entry()
         clash = (
             Alias.objects.filter(normalized=normalize_alias(self.text))
@@ -740,3 +752,94 @@ reversion.register(NoteUpdate)
 reversion.register(Article, follow=["figures", "mentions"])
 reversion.register(Actor, follow=["aliases", "sources", "roles"])
 reversion.register(BackgroundNote, follow=["aliases", "sources", "updates"])
+
+
+class LibraryVersion(models.Model):
+    """One row whose number goes up whenever what the linker matches changes (an alias, or
+    an entry's address, kind or publication): workers and web processes keep the matcher
+    they built for a number and rebuild only when it moves."""
+
+    number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"Library version {self.number}"
+
+    @classmethod
+    def current(cls) -> int:
+        row = cls.objects.filter(pk=1).values_list("number", flat=True).first()
+        return row or 0
+
+    @classmethod
+    def bump(cls) -> None:
+        if not cls.objects.filter(pk=1).update(number=models.F("number") + 1):
+            cls.objects.get_or_create(pk=1, defaults={"number": 1})
+
+
+class RelinkJob(models.Model):
+    """Stories to relink after an edit, worked through by background workers. Editors see
+    its progress ("Relinking 1,204 stories: 340 done") on the entry or story they saved."""
+
+    class Status(models.TextChoices):
+        PLANNING = "planning", "Finding the stories"
+        RUNNING = "running", "Relinking"
+        DONE = "done", "Done"
+
+    reason = models.CharField(max_length=300)
+    # What the job is about, for the progress shown on that entry's or story's page.
+    actor = models.ForeignKey(
+        Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="relink_jobs"
+    )
+    note = models.ForeignKey(
+        BackgroundNote, null=True, blank=True, on_delete=models.SET_NULL, related_name="relink_jobs"
+    )
+    article = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.CASCADE, related_name="relink_jobs"
+    )
+    # Which stories: {"stories": [ids], "entries": ["actor:3"], "phrases": [normalized
+    # aliases], "all": false}. The workers turn it into one PendingRelink per story.
+    scope = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, choices=Status, default=Status.PLANNING)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return self.reason
+
+
+class PendingRelink(models.Model):
+    """A story a job has still to relink. A relink that started after ``requested_at``
+    satisfies it, so one relink answers every request made before it began."""
+
+    job = models.ForeignKey(RelinkJob, on_delete=models.CASCADE, related_name="pending")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="pending_relinks")
+    requested_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # Set once the retries are used up: shown to editors with the error, until retried.
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "article"], name="pending_relink_once_per_job")
+        ]
+        indexes = [
+            models.Index(fields=["article", "requested_at"]),
+            models.Index(fields=["failed_at", "claimed_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.article_id} in {self.job_id}"

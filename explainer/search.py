@@ -8,8 +8,9 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Q
 
+from . import textindex
 from .linking import normalize_alias
-from .models import Actor, Article, BackgroundNote
+from .models import Actor, Alias, Article, BackgroundNote
 
 MIN_QUERY_CHARS = 2
 MAX_QUERY_CHARS = 200
@@ -29,21 +30,31 @@ class SearchResults:
 
 def search(query: str, *, limit: int = 10) -> SearchResults:
     """Entries whose aliases contain the query in the matcher's normal form (so "김정은",
-    "Kim Jong Un" and "kim jong-un" all find Kim Jong-un), or whose description does; and
-    published stories, by PostgreSQL full-text search where available, else by text."""
+    "Kim Jong Un" and "kim jong-un" all find Kim Jong-un; a query under three characters
+    must start an alias), or whose description contains it; and published stories holding
+    every word of it. Every lookup is answered by an index (see ``textindex``)."""
     query = " ".join(query.split())[:MAX_QUERY_CHARS]
     normalized = normalize_alias(query)
     results = SearchResults(query=query)
     if len(normalized) < MIN_QUERY_CHARS:
         return results
-    entry_filter = Q(aliases__normalized__contains=normalized) | Q(description__icontains=query)
-    actors = Actor.objects.published().filter(entry_filter).distinct().order_by("name")[:limit]
+    aliases = Alias.objects.filter(textindex.alias_matching(normalized))
+    actors = (
+        Actor.objects.published()
+        .filter(Q(pk__in=aliases.values("actor_id")) | textindex.description_matching(Actor, query))
+        .order_by("name")[:limit]
+    )
     notes = (
-        BackgroundNote.objects.published().filter(entry_filter).distinct().order_by("title")[:limit]
+        BackgroundNote.objects.published()
+        .filter(
+            Q(pk__in=aliases.values("note_id"))
+            | textindex.description_matching(BackgroundNote, query)
+        )
+        .order_by("title")[:limit]
     )
     results.entries = sorted([*actors, *notes], key=lambda entry: _entry_rank(entry, normalized))
     results.entries = results.entries[:limit]
-    results.stories = list(_stories(query, normalized)[:limit])
+    results.stories = list(_stories(query)[:limit])
     return results
 
 
@@ -52,15 +63,16 @@ def _entry_rank(entry, normalized: str) -> tuple[int, str]:
     return (0 if label == normalized else 1 if label.startswith(normalized) else 2, label)
 
 
-def _stories(query: str, normalized: str):
-    """Stories containing every word of the query (in the matcher's normal form, so any
-    script or spelling), ranked by PostgreSQL full-text search where available. The word
-    filter comes first so that ranking only ever runs over the few candidates."""
-    stories = Article.objects.published().only(
-        "headline", "slug", "dek", "published_at", "outlet", "byline"
+def _stories(query: str):
+    """Stories holding every word of the query in their body or headline (in the matcher's
+    normal form, so any script or spelling; each word may be the start of a longer one),
+    ranked by PostgreSQL full-text search where available. The indexed word filter comes
+    first so that ranking only ever runs over the few candidates."""
+    stories = (
+        Article.objects.published()
+        .filter(textindex.matching_words(query))
+        .only("headline", "slug", "dek", "published_at", "outlet", "byline")
     )
-    for word in normalized.split():
-        stories = stories.filter(Q(match_text__contains=word) | Q(headline__icontains=word))
     if connection.vendor == "postgresql":
         vector = SearchVector("headline", weight="A", config="simple") + SearchVector(
             "body_text", weight="B", config="simple"

@@ -5,6 +5,7 @@ the defaults are safe for local development (SQLite file, local-memory cache, de
 """
 
 import os
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -54,6 +55,9 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "reversion",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
     "explainer",
 ]
 
@@ -69,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "explainer.middleware.RelinkBatchMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes requires: it turns a lock-out into a response.
@@ -102,6 +107,21 @@ DATABASES = {
     )
 }
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the worker share the file: readers never wait for a writer (WAL),
+    # and a writer waits its turn (IMMEDIATE, with a timeout) instead of failing at once
+    # with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["TEST"] = {
+        # A file, not memory, so that a real worker process can share the test database;
+        # one per test run, so that runs side by side never share one.
+        "NAME": os.path.join(tempfile.gettempdir(), f"explainer-test-{os.getpid()}.sqlite3"),
+    }
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if env_bool("DJANGO_CACHE_DISABLED", False):
     # For measuring the cold path (make bench) and for debugging: nothing is ever cached.
@@ -116,6 +136,36 @@ elif REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Background work (relinking stories) runs on django-tasks. "db" (the default) keeps the
+# queue in the database: `make run` starts one worker beside the web server. "rq" puts it on
+# Redis (REDIS_URL) for many workers on many machines. "immediate" runs each task at once,
+# inside the request (tests, one-off scripts).
+TASKS_BACKEND = os.environ.get("DJANGO_TASKS_BACKEND", "db")
+_TASK_BACKENDS = {
+    "db": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"DJANGO_TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {TASKS_BACKEND!r}."
+    )
+if TASKS_BACKEND == "rq" and not REDIS_URL:
+    raise ImproperlyConfigured("DJANGO_TASKS_BACKEND=rq needs REDIS_URL.")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
+RQ_QUEUES = {
+    "default": {
+        "URL": REDIS_URL or "redis://127.0.0.1:6379/0",
+        # A worker's job may run for minutes (a chunk of long stories).
+        "DEFAULT_TIMEOUT": 60 * 30,
+        "SOCKET_TIMEOUT": 5,
+        "SOCKET_CONNECT_TIMEOUT": 2,
+    }
+}
+# A story a worker claimed and has not finished after this long is handed to another
+# worker (the first was killed); stories never claimed, once the queue is empty.
+RELINK_STALE_SECONDS = float(os.environ.get("DJANGO_RELINK_STALE_SECONDS", "120"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -155,6 +205,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # One line per task is noise at the rate relinking runs them; failures still show.
+    "loggers": {"django_tasks": {"level": os.environ.get("DJANGO_TASKS_LOG_LEVEL", "WARNING")}},
 }
 
 # Security. HTTPS is assumed whenever debug is off: TLS ends at the load balancer, which

@@ -1,8 +1,11 @@
-"""Keep stories linked when the context library changes: a new alias lights up existing
-stories, a renamed or deleted entry stops being linked."""
+"""Every trigger in one place: what an edit to a story or to the context library asks for.
+
+Stories are relinked by background workers (``relinking.request_relink``); entries'
+snapshots are refreshed once per request (``relinking.request_snapshot``); the linker's
+library version moves whenever what it matches changes."""
 
 from django.db.models import QuerySet
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -12,60 +15,101 @@ from .models import (
     Article,
     BackgroundNote,
     Figure,
+    LibraryVersion,
     Mention,
     NoteUpdate,
     Role,
     Source,
 )
-from .services import (
-    articles_containing,
-    articles_mentioning,
-    deferred_relinking,
-    entries_related_to,
-    entry_refresh_context,
-    request_relink,
-)
+from .relinking import request_relink, request_snapshot
+from .snapshots import entries_related_to
+
+# What the linker's library holds of an entry: a change to one of these is a new version.
+LIBRARY_FIELDS = ("slug", "kind", "is_published")
+
+
+@receiver(post_save, sender=Article)
+def relink_after_story_saved(sender, instance: Article, **kwargs):
+    request_relink(
+        stories=[instance.pk],
+        reason=f"Story saved: {instance.headline[:200]}",
+        subject=("article", instance.pk),
+    )
 
 
 @receiver(post_save, sender=Alias)
 def relink_after_alias_saved(sender, instance: Alias, **kwargs):
+    LibraryVersion.bump()
     entry = instance.entry
-    request_relink(articles_containing(instance.normalized) | articles_mentioning(entry))
+    request_relink(
+        phrases=[instance.normalized],
+        entries=[entry.entry_key],
+        reason=f"Alias “{instance.text}” saved for {entry}",
+        subject=(entry._meta.model_name, entry.pk),
+    )
 
 
 @receiver(post_delete, sender=Alias)
 def relink_after_alias_deleted(sender, instance: Alias, origin=None, **kwargs):
-    # When the entry itself is being deleted, its own handler relinks once it is gone.
+    LibraryVersion.bump()
+    # When the entry itself is being deleted, its own handler asks for the relink.
     if deleted_with_an_entry(origin):
         return
     entry = instance.entry
     if entry is not None:
-        request_relink(articles_mentioning(entry))
+        request_relink(
+            entries=[entry.entry_key],
+            reason=f"Alias “{instance.text}” removed from {entry}",
+            subject=(entry._meta.model_name, entry.pk),
+        )
+
+
+@receiver(pre_save, sender=Actor)
+@receiver(pre_save, sender=BackgroundNote)
+def note_library_fields_before_save(sender, instance, **kwargs):
+    if instance.pk is None:
+        return
+    before = sender.objects.filter(pk=instance.pk).values_list(*LIBRARY_FIELDS).first()
+    instance._library_changed = before != tuple(getattr(instance, name) for name in LIBRARY_FIELDS)
 
 
 @receiver(post_save, sender=Actor)
 @receiver(post_save, sender=BackgroundNote)
 def relink_after_entry_saved(sender, instance, created: bool, **kwargs):
+    # Its own snapshot, and those of the entries whose cards name it.
+    for entry in [instance, *([] if created else entries_related_to(instance))]:
+        request_snapshot(entry)
     if created:
         return
-    # Stories that link it (its address or kind may have changed), and, should it have just
-    # been published, the stories that contain its aliases but could not link it yet.
-    containing = set()
-    for normalized in instance.aliases.values_list("normalized", flat=True):
-        containing |= articles_containing(normalized)
-    request_relink(articles_mentioning(instance) | containing)
+    phrases = []
+    if getattr(instance, "_library_changed", False):
+        LibraryVersion.bump()
+        # Just published, or renamed: the stories that contain its aliases but could
+        # not link it until now.
+        phrases = list(instance.aliases.values_list("normalized", flat=True))
+    # Stories that show it (its description in the sidebar, its address in links).
+    request_relink(
+        entries=[instance.entry_key],
+        phrases=phrases,
+        reason=f"Entry edited: {instance}",
+        subject=(instance._meta.model_name, instance.pk),
+    )
 
 
 @receiver(pre_delete, sender=Actor)
 @receiver(pre_delete, sender=BackgroundNote)
 def unlink_entry_before_delete(sender, instance, **kwargs):
     # The entry's aliases and mentions point at it through nullable keys, so Django may
-    # delete the entry before them; unlink the stories first, while everything is whole.
+    # delete the entry before them; find the stories first, while everything is whole.
     instance._related_entries = entries_related_to(instance)
-    with deferred_relinking():
-        request_relink(articles_mentioning(instance))
-        Mention.objects.filter(**{instance.entry_field: instance}).delete()
-        Alias.objects.filter(**{instance.entry_field: instance}).delete()
+    instance._linked_stories = set(
+        Mention.objects.filter(**{instance.entry_field: instance}).values_list(
+            "article_id", flat=True
+        )
+    )
+    Mention.objects.filter(**{instance.entry_field: instance}).delete()
+    Alias.objects.filter(**{instance.entry_field: instance}).delete()
+    LibraryVersion.bump()
 
 
 def deleted_with_an_entry(origin) -> bool:
@@ -89,16 +133,16 @@ def refresh_entry_after_child_changed(sender, instance, origin=None, **kwargs):
         if getattr(instance, "actor_id", None)
         else BackgroundNote.objects.filter(pk=getattr(instance, "note_id", None)).first()
     )
-    if entry is not None:
-        entry_refresh_context(entry)
-
-
-@receiver(post_save, sender=Actor)
-@receiver(post_save, sender=BackgroundNote)
-def refresh_entries_after_entry_saved(sender, instance, **kwargs):
-    # Its own snapshot, and those of the entries whose cards name it.
-    for entry in [instance, *entries_related_to(instance)]:
-        entry_refresh_context(entry)
+    if entry is None:
+        return
+    request_snapshot(entry)
+    if sender is not Alias:
+        # The cards are fresh at once; the story pages that show the entry follow.
+        request_relink(
+            entries=[entry.entry_key],
+            reason=f"Entry edited: {entry}",
+            subject=(entry._meta.model_name, entry.pk),
+        )
 
 
 @receiver(m2m_changed, sender=BackgroundNote.actors.through)
@@ -107,15 +151,24 @@ def refresh_entries_after_relations_changed(sender, instance, action, pk_set, mo
     if not action.startswith("post_"):
         return
     # Both sides show the relation: a note's card lists its actors, an actor's its notes.
-    for entry in [instance, *model.objects.filter(pk__in=pk_set or ())]:
-        entry_refresh_context(entry)
+    entries = [instance, *model.objects.filter(pk__in=pk_set or ())]
+    for entry in entries:
+        request_snapshot(entry)
+    # "How we got here" on the stories that mention a note shows its related notes.
+    request_relink(
+        entries=[entry.entry_key for entry in entries if isinstance(entry, BackgroundNote)],
+        reason=f"Relations edited: {instance}",
+    )
 
 
 @receiver(post_delete, sender=Actor)
 @receiver(post_delete, sender=BackgroundNote)
-def refresh_entries_after_entry_deleted(sender, instance, **kwargs):
+def relink_after_entry_deleted(sender, instance, **kwargs):
     for entry in getattr(instance, "_related_entries", []):
-        entry_refresh_context(entry)
+        request_snapshot(entry)
+    request_relink(
+        stories=getattr(instance, "_linked_stories", ()), reason=f"Entry deleted: {instance}"
+    )
 
 
 @receiver(post_save, sender=Figure)

@@ -7,7 +7,8 @@ from django.core.cache import cache
 from django.db.models import Q
 
 from .models import Article, BackgroundNote, Mention, NoteUpdate
-from .services import article_preview
+from .relinking import article_preview
+from .snapshots import timeline_rows
 from .timeline import story_timeline
 
 # "In this story" groups, in the order a reader meets them in the sidebar.
@@ -74,17 +75,15 @@ def how_we_got_here(article: Article, story_groups: list[tuple[str, list]]) -> l
     if not notes or article.published_at is None:
         return []
     mentioned = {note.slug for note in notes}
-    related = {
-        row["slug"]: BackgroundNote(**row)
-        for note in notes
-        for row in note.context_json.get("related", [])
-        if row["slug"] not in mentioned and row["starts_on"]
-    }
-    updates = [
-        NoteUpdate(**row, note=note)
-        for note in notes
-        for row in note.context_json.get("updates", [])
-    ]
+    related: dict[str, BackgroundNote] = {}
+    updates: list[NoteUpdate] = []
+    for note in notes:
+        note_related, note_updates = timeline_rows(note)
+        updates.extend(note_updates)
+        for other in note_related:
+            # Only what a reader can open: an unpublished note would be a dead link.
+            if other.slug not in mentioned and other.starts_on and other.is_published:
+                related.setdefault(other.slug, other)
     return story_timeline(
         mentioned=notes,
         related=list(related.values()),

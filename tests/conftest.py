@@ -10,14 +10,31 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 SEED_STORY = PROJECT_DIR / "explainer" / "demo" / "korea-times-2019-04-25-kim-putin-summit.txt"
 
 
+def pytest_configure(config):
+    """Tasks run at once, inside the test's transaction, unless DJANGO_TASKS_BACKEND says
+    otherwise; tests that start a real worker (tests/test_worker.py) choose their own."""
+    if os.environ.get("DJANGO_TASKS_BACKEND"):
+        return
+    from django.conf import settings
+    from django.core.signals import setting_changed
+
+    settings.TASKS_BACKEND = "immediate"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    setting_changed.send(sender=None, setting="TASKS", value=settings.TASKS, enter=True)
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache, so cached story parts never leak between tests."""
     from django.core.cache import cache
 
+    from explainer.relinking import forget_libraries
+
     cache.clear()
+    forget_libraries()
     yield
     cache.clear()
+    forget_libraries()
 
 
 @pytest.fixture

@@ -21,7 +21,10 @@ def make_article(*, published: bool = True, **overrides) -> Article:
         "outlet": "The Korea Times",
     }
     fields.update(overrides)
-    return Article.objects.create(**fields)
+    article = Article.objects.create(**fields)
+    # Linking happened in a task (at once, in tests), on the database row.
+    article.refresh_from_db()
+    return article
 
 
 def make_actor(*, aliases: tuple[str, ...] = (), **overrides) -> Actor:

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from explainer.importing import StoryFormatError, parse_story
 from explainer.models import Article
+from explainer.relinking import batched, run_now
 from explainer.services import article_import, article_name_suggestions
 
 
@@ -65,7 +66,7 @@ class Command(BaseCommand):
             try:
                 story = parse_story(path.read_text(encoding="utf-8"))
                 outcome.headline = story.headline
-                with transaction.atomic():
+                with batched() as batch, transaction.atomic():
                     article, created = article_import(
                         story,
                         outlet=outlet,
@@ -83,6 +84,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"{prefix}: not imported: {_describe(error)}")
                 continue
             outcome.status = "created" if created else "updated"
+            # The summary reports the links, so wait for this story's relink.
+            run_now(batch.job)
             _count_mentions(article, outcome)
         self._write_summary(outcomes)
         failures = sum(1 for outcome in outcomes if outcome.status == "failed")

@@ -1,0 +1,901 @@
+"""Relinking stories against the context library.
+
+Four parts, in the order a relink runs:
+
+1. **The library**: the matcher over every alias, built once per ``LibraryVersion`` and
+   shared (kept in each process, and in the cache for the other processes), so linking a
+   story costs the same with 100 aliases as with 100,000.
+2. **Linking one story**: find the mentions, reconcile them with the ones on record (rows
+   keep their identity, so an editor's "don't link here" survives), choose the links.
+3. **Writing it**: each story in its own transaction; readers keep the previous version
+   until the new one is committed whole.
+4. **Scheduling**: ``request_relink`` is the one way to ask for relinks. Requests made while
+   handling one request or command are gathered (``batched``) into one ``RelinkJob`` that
+   background workers (``explainer.tasks``, on django-tasks) work through, one
+   ``PendingRelink`` per story, with progress editors can see.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import logging
+import traceback
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from .linking import (
+    Hit,
+    Link,
+    Matcher,
+    Term,
+    anchor,
+    find_mentions,
+    locate,
+    mark_mentions,
+    parse_html,
+)
+from .models import Alias, Article, LibraryVersion, Mention, PendingRelink, RelinkJob
+
+logger = logging.getLogger(__name__)
+
+# A chunk is one task: small enough that a killed worker loses little, large enough that
+# the per-task overhead is nothing next to the relinks.
+CHUNK_SIZE = 100
+MAX_ATTEMPTS = 5
+LIBRARY_CACHE_TIMEOUT = 60 * 60 * 24
+
+
+# 1. The library --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRef:
+    """What linking needs of an entry: which row it is and where its page is."""
+
+    field: str  # "actor" or "note"
+    pk: int
+    slug: str
+    kind: str
+    is_published: bool
+
+    @property
+    def key(self) -> str:
+        return f"{'actor' if self.field == 'actor' else 'backgroundnote'}:{self.pk}"
+
+    @property
+    def url(self) -> str:
+        name = "actor_detail" if self.field == "actor" else "note_detail"
+        return reverse(name, kwargs={"slug": self.slug})
+
+
+@dataclass(frozen=True)
+class Library:
+    """The matcher over every alias of a library version, and the entries it points to."""
+
+    version: int
+    matcher: Matcher
+    entries: dict[str, EntryRef]
+
+    @classmethod
+    def build(cls, *, version: int, include_unpublished: bool = False) -> Library:
+        aliases = Alias.objects.all()
+        if not include_unpublished:
+            # Readers' pages never link an entry they cannot open.
+            aliases = aliases.filter(Q(actor__is_published=True) | Q(note__is_published=True))
+        rows = aliases.values_list(
+            "text",
+            "case_sensitive",
+            "actor_id",
+            "actor__slug",
+            "actor__kind",
+            "actor__is_published",
+            "note_id",
+            "note__slug",
+            "note__kind",
+            "note__is_published",
+        )
+        entries: dict[str, EntryRef] = {}
+        terms: list[Term] = []
+        for text, case_sensitive, actor_id, *actor, note_id, n_slug, n_kind, n_pub in rows.iterator(
+            chunk_size=5000
+        ):
+            if actor_id is not None:
+                ref = EntryRef("actor", actor_id, *actor)
+            else:
+                ref = EntryRef("note", note_id, n_slug, n_kind, n_pub)
+            entries.setdefault(ref.key, ref)
+            terms.append(Term(text=text, target=ref.key, case_sensitive=case_sensitive))
+        return cls(version=version, matcher=Matcher(terms), entries=entries)
+
+
+_libraries: dict[bool, Library] = {}
+
+
+def current_library(*, include_unpublished: bool = False) -> Library:
+    """The library as of now: this process's copy if its version is current, else the copy
+    another process built (from the cache), else a fresh build, shared for the others."""
+    version = LibraryVersion.current()
+    library = _libraries.get(include_unpublished)
+    if library is not None and library.version == version:
+        return library
+    key = f"linker-library:{version}:{int(include_unpublished)}"
+    try:
+        library = cache.get(key)
+    except Exception:  # a cache is a cache: without it, build
+        logger.warning("Cache unavailable; building the linker library locally", exc_info=True)
+        library = None
+    if library is None:
+        library = Library.build(version=version, include_unpublished=include_unpublished)
+        try:
+            cache.set(key, library, LIBRARY_CACHE_TIMEOUT)
+        except Exception:
+            logger.warning("Cache unavailable; the library is not shared", exc_info=True)
+    _libraries[include_unpublished] = library
+    return library
+
+
+def forget_libraries() -> None:
+    """Drop this process's copies (tests roll the database back under them)."""
+    _libraries.clear()
+
+
+# 2. Linking one story ----------------------------------------------------------------------
+
+
+def story_date(article: Article) -> dt.date | None:
+    # ``published_at`` may still be the string a caller assigned; read it as the field would.
+    published_at = Article._meta.get_field("published_at").to_python(article.published_at)
+    return published_at.date() if published_at else None
+
+
+def entry_url_as_of(url: str, day: dt.date | None) -> str:
+    """An entry's page as of a story's date: cards and pages then say who or what it was
+    when the story was written."""
+    return f"{url}?as_of={day.isoformat()}" if day else url
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A mention as the link rule sees it: where it is, what it names, who placed it."""
+
+    start: int
+    end: int
+    entry: EntryRef
+    is_suppressed: bool = False
+    by_editor: bool = False
+
+
+def choose_links(
+    candidates: list[Candidate],
+    *,
+    every_mention: bool,
+    as_of: dt.date | None,
+    include_unpublished: bool = False,
+) -> dict[int, Link]:
+    """The first mention of each entry (or every one), skipping suppressed ones and
+    unpublished entries; an editor's own mention is always linked. Returns the links by
+    the index of the candidate they link."""
+    links: dict[int, Link] = {}
+    seen: set[str] = set()
+    order = sorted(range(len(candidates)), key=lambda index: candidates[index].start)
+    for index in order:
+        candidate = candidates[index]
+        entry = candidate.entry
+        if candidate.is_suppressed or not (include_unpublished or entry.is_published):
+            continue
+        if entry.key in seen and not every_mention and not candidate.by_editor:
+            continue
+        seen.add(entry.key)
+        links[index] = Link(
+            start=candidate.start,
+            end=candidate.end,
+            href=entry_url_as_of(entry.url, as_of),
+            css_class=f"mention mention--{entry.kind}",
+            # The story page lists every entry's one-line description under these ids.
+            attrs=(("data-entry", entry.slug), ("aria-describedby", f"mention-desc-{entry.slug}")),
+        )
+    return links
+
+
+def ref_of(mention: Mention) -> EntryRef:
+    """The entry a mention on record points to (loaded with the mention)."""
+    if mention.actor_id is not None:
+        actor = mention.actor
+        return EntryRef("actor", actor.pk, actor.slug, actor.kind, actor.is_published)
+    note = mention.note
+    return EntryRef("note", note.pk, note.slug, note.kind, note.is_published)
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start < other_end and other_start < end for other_start, other_end in spans)
+
+
+@dataclass
+class LinkResult:
+    automatic: list[Mention]
+    editor: list[Mention]
+    stale: list[Mention]
+    linked_html: str
+
+    @property
+    def mentions(self) -> list[Mention]:
+        return sorted(
+            [*self.automatic, *(m for m in self.editor if not m.is_orphaned)],
+            key=lambda m: m.start,
+        )
+
+
+MENTION_FIELDS = ["quote", "prefix", "suffix", "start", "is_orphaned", "is_linked"]
+_ENTRY_COLUMNS = ("slug", "kind", "is_published")
+
+
+def mentions_on_record(article: Article) -> list[Mention]:
+    return list(
+        Mention.objects.filter(article_id=article.pk)
+        .select_related("actor", "note")
+        .only(
+            "article_id",
+            "actor_id",
+            "note_id",
+            "origin",
+            "is_suppressed",
+            *MENTION_FIELDS,
+            *(f"actor__{name}" for name in (*_ENTRY_COLUMNS, "name")),
+            *(f"note__{name}" for name in (*_ENTRY_COLUMNS, "title")),
+        )
+    )
+
+
+def link_article(
+    article: Article,
+    *,
+    library: Library,
+    existing: list[Mention] | None = None,
+    preview: bool = False,
+) -> LinkResult:
+    """Find the story's mentions again and render its linked body, writing nothing.
+
+    Automatic mentions are recomputed from the library; editors' own mentions and their
+    suppressions are re-anchored by quote and context, so they survive copy edits. A mention
+    that cannot be found again is kept and flagged as orphaned, never dropped."""
+    parsed = parse_html(article.body_html)
+    text = parsed.text
+    if existing is None:
+        existing = mentions_on_record(article) if article.pk else []
+    refs: dict[int, EntryRef] = {}  # by id() of the mention
+
+    placed: list[tuple[int, int]] = []
+    editor_mentions = [m for m in existing if m.origin == Mention.Origin.EDITOR]
+    for mention in sorted(editor_mentions, key=lambda m: (m.start is None, m.start or 0, m.pk)):
+        refs[id(mention)] = ref_of(mention)
+        position = locate(
+            text=text,
+            quote=mention.quote,
+            prefix=mention.prefix,
+            suffix=mention.suffix,
+            near=mention.start or 0,
+        )
+        end = None if position is None else position + len(mention.quote)
+        if (
+            position is None
+            or not parsed.is_linkable_span(position, end)
+            or _overlaps(position, end, placed)
+        ):
+            mention.is_orphaned = True
+            mention.is_linked = False
+            continue
+        found = anchor(text=text, start=position, end=end)
+        mention.prefix, mention.suffix, mention.start = found.prefix, found.suffix, found.start
+        mention.is_orphaned = False
+        placed.append((position, end))
+
+    hits = [
+        hit
+        for hit in find_mentions(parsed=parsed, matcher=library.matcher)
+        if not _overlaps(hit.start, hit.end, placed)
+    ]
+    old_automatic = [m for m in existing if m.origin == Mention.Origin.AUTOMATIC]
+    for mention in old_automatic:
+        refs[id(mention)] = ref_of(mention)
+    auto_mentions, stale = _reconcile_automatic(
+        article=article, text=text, hits=hits, old=old_automatic, library=library, refs=refs
+    )
+
+    linkable = [*auto_mentions, *(m for m in editor_mentions if not m.is_orphaned)]
+    candidates = [
+        Candidate(
+            start=m.start,
+            end=m.start + len(m.quote),
+            entry=refs[id(m)],
+            is_suppressed=m.is_suppressed,
+            by_editor=m.origin == Mention.Origin.EDITOR,
+        )
+        for m in linkable
+    ]
+    links = choose_links(
+        candidates,
+        every_mention=article.link_every_mention,
+        as_of=story_date(article),
+        include_unpublished=preview,
+    )
+    for index, mention in enumerate(linkable):
+        mention.is_linked = index in links
+    return LinkResult(
+        automatic=auto_mentions,
+        editor=editor_mentions,
+        stale=stale,
+        linked_html=mark_mentions(parsed=parsed, links=list(links.values())),
+    )
+
+
+def _reconcile_automatic(
+    *,
+    article: Article,
+    text: str,
+    hits: list[Hit],
+    old: list[Mention],
+    library: Library,
+    refs: dict[int, EntryRef],
+) -> tuple[list[Mention], list[Mention]]:
+    """Match the new hits to the automatic mentions already on record, so that a mention
+    keeps its row (and an editor's "don't link here") for as long as its words stay in the
+    story. Returns the mentions for every hit, and the old ones whose words are gone."""
+    by_start = {hit.start: hit for hit in hits}
+    claimed: dict[int, Mention] = {}
+    unplaced: list[Mention] = []
+    for mention in old:
+        hit = by_start.get(mention.start)
+        if (
+            hit is not None
+            and hit.start not in claimed
+            and hit.target == refs[id(mention)].key
+            and text[hit.start : hit.end] == mention.quote
+        ):
+            claimed[hit.start] = mention
+        else:
+            unplaced.append(mention)
+    stale: list[Mention] = []
+    for mention in unplaced:
+        position = locate(
+            text=text,
+            quote=mention.quote,
+            prefix=mention.prefix,
+            suffix=mention.suffix,
+            near=mention.start or 0,
+        )
+        hit = by_start.get(position) if position is not None else None
+        if hit is not None and position not in claimed and hit.target == refs[id(mention)].key:
+            claimed[position] = mention
+        else:
+            stale.append(mention)
+    mentions = []
+    for hit in hits:
+        found = anchor(text=text, start=hit.start, end=hit.end)
+        mention = claimed.get(hit.start)
+        if mention is None:
+            ref = library.entries[hit.target]
+            mention = Mention(
+                article_id=article.pk,
+                origin=Mention.Origin.AUTOMATIC,
+                **{f"{ref.field}_id": ref.pk},
+            )
+            refs[id(mention)] = ref
+        mention.quote, mention.prefix, mention.suffix = found.quote, found.prefix, found.suffix
+        mention.start = hit.start
+        mention.is_orphaned = False
+        mentions.append(mention)
+    return mentions, stale
+
+
+def article_preview(article: Article) -> LinkResult:
+    """The story linked as it will be once everything is published: unpublished entries
+    included, nothing written."""
+    return link_article(article, library=current_library(include_unpublished=True), preview=True)
+
+
+# 3. Writing it ------------------------------------------------------------------------------
+
+ARTICLE_FIELDS = ("body_html", "link_every_mention", "published_at", "slug")
+
+
+def _tracked(mention: Mention) -> tuple:
+    return tuple(getattr(mention, name) for name in MENTION_FIELDS)
+
+
+def relink_story(article_id: int) -> bool:
+    """Relink one story in its own transaction and mark every request made before it
+    began as done. False if the story no longer exists."""
+    started_at = timezone.now()
+    with transaction.atomic():
+        # The row lock makes two workers relinking one story take turns (PostgreSQL;
+        # SQLite writes one transaction at a time anyway).
+        article = (
+            Article.objects.select_for_update().only(*ARTICLE_FIELDS).filter(pk=article_id).first()
+        )
+        if article is None:
+            return False
+        existing = mentions_on_record(article)
+        before = {mention.pk: _tracked(mention) for mention in existing}
+        result = link_article(article, library=current_library(), existing=existing)
+        if result.stale:
+            Mention.objects.filter(pk__in=[m.pk for m in result.stale]).delete()
+        Mention.objects.bulk_create([m for m in result.automatic if m.pk is None])
+        changed = [
+            m
+            for m in [*result.automatic, *result.editor]
+            if m.pk is not None and before.get(m.pk) not in (None, _tracked(m))
+        ]
+        if changed:
+            Mention.objects.bulk_update(changed, MENTION_FIELDS)
+        # rendered_at versions the cached story page: it moves even when the links did
+        # not, since the job may be for an entry's description the page shows.
+        Article.objects.filter(pk=article_id).update(
+            linked_body_html=result.linked_html, rendered_at=timezone.now()
+        )
+        PendingRelink.objects.filter(article_id=article_id, requested_at__lte=started_at).delete()
+    return True
+
+
+@dataclass
+class RelinkSummary:
+    relinked: int = 0
+    gone: int = 0
+    failed: list[int] = field(default_factory=list)
+
+    def add(self, other: RelinkSummary) -> None:
+        self.relinked += other.relinked
+        self.gone += other.gone
+        self.failed.extend(other.failed)
+
+
+def relink_stories(article_ids: Iterable[int]) -> RelinkSummary:
+    """Relink each story in its own transaction (what a worker's task runs). A story that
+    fails is recorded on its pending rows, with the error, and never stops the others."""
+    summary = RelinkSummary()
+    for article_id in article_ids:
+        PendingRelink.objects.filter(article_id=article_id, failed_at=None).update(
+            claimed_at=timezone.now()
+        )
+        try:
+            if relink_story(article_id):
+                summary.relinked += 1
+            else:
+                summary.gone += 1
+        except Exception as error:
+            logger.exception("Relinking story %s failed", article_id)
+            record_failure(article_id, error)
+            summary.failed.append(article_id)
+    return summary
+
+
+def record_failure(article_id: int, error: BaseException) -> None:
+    message = "".join(traceback.format_exception_only(error)).strip()[:2000]
+    pending = PendingRelink.objects.filter(article_id=article_id, failed_at=None)
+    for row in pending:
+        row.attempts += 1
+        row.last_error = message
+        row.claimed_at = None
+        if row.attempts >= MAX_ATTEMPTS:
+            row.failed_at = timezone.now()
+        row.save(update_fields=["attempts", "last_error", "claimed_at", "failed_at"])
+
+
+def finish_jobs(job_ids: Iterable[int]) -> None:
+    """Mark jobs with nothing left to do (failures apart) as done."""
+    for job_id in set(job_ids):
+        if not PendingRelink.objects.filter(job_id=job_id, failed_at=None).exists():
+            RelinkJob.objects.filter(pk=job_id, status=RelinkJob.Status.RUNNING).update(
+                status=RelinkJob.Status.DONE, finished_at=timezone.now()
+            )
+
+
+# 4. Scheduling ---------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    """Everything one request or command asked for, turned into one job when it ends."""
+
+    stories: set[int] = field(default_factory=set)
+    entries: set[str] = field(default_factory=set)
+    phrases: set[str] = field(default_factory=set)
+    everything: bool = False
+    reasons: list[str] = field(default_factory=list)
+    subject: tuple[str, int] | None = None
+    snapshots: dict[str, object] = field(default_factory=dict)
+    user_id: int | None = None
+    job: RelinkJob | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.stories or self.entries or self.phrases or self.everything)
+
+
+_batch: contextvars.ContextVar[Batch | None] = contextvars.ContextVar("relink_batch", default=None)
+
+
+@contextmanager
+def batched() -> Iterator[Batch]:
+    """Gather the relinks and snapshot refreshes asked for inside the block and do each
+    once, at the end: an admin save touches an entry and several aliases, but each story
+    should be relinked once and each snapshot taken once."""
+    if _batch.get() is not None:
+        yield _batch.get()
+        return
+    batch = Batch()
+    token = _batch.set(batch)
+    try:
+        yield batch
+    finally:
+        _batch.reset(token)
+    flush(batch)
+
+
+def request_relink(
+    *,
+    stories: Iterable[int] = (),
+    entries: Iterable[str] = (),
+    phrases: Iterable[str] = (),
+    everything: bool = False,
+    reason: str = "",
+    subject: tuple[str, int] | None = None,
+) -> None:
+    """The one way to ask for stories to be relinked: these stories, the stories that
+    mention these entries (``"actor:3"``), the stories whose text contains these alias
+    phrases (normal form), or every story. It costs the same however large the archive:
+    the stories are found and relinked by background workers."""
+    batch = _batch.get()
+    if batch is None:
+        with batched() as batch:
+            request_relink(
+                stories=stories,
+                entries=entries,
+                phrases=phrases,
+                everything=everything,
+                reason=reason,
+                subject=subject,
+            )
+        return
+    batch.stories.update(stories)
+    batch.entries.update(entries)
+    batch.phrases.update(phrase for phrase in phrases if phrase)
+    batch.everything = batch.everything or everything
+    if reason and reason not in batch.reasons:
+        batch.reasons.append(reason)
+    if subject is not None and batch.subject is None:
+        batch.subject = subject
+
+
+def request_snapshot(entry) -> None:
+    """Refresh an entry's ``context_json`` once, at the end of the current batch."""
+    batch = _batch.get()
+    if batch is None:
+        from .snapshots import entry_refresh_context
+
+        entry_refresh_context(entry)
+        return
+    batch.snapshots[entry.entry_key] = entry
+
+
+def flush(batch: Batch) -> RelinkJob | None:
+    from .snapshots import entry_refresh_context
+
+    for entry in batch.snapshots.values():
+        model = type(entry)
+        fresh = model.objects.filter(pk=entry.pk).first()
+        if fresh is not None:
+            entry_refresh_context(fresh)
+    if not batch:
+        return None
+    batch.job = create_job(
+        scope={
+            "stories": sorted(batch.stories),
+            "entries": sorted(batch.entries),
+            "phrases": sorted(batch.phrases),
+            "all": batch.everything,
+        },
+        reason="; ".join(batch.reasons)[:300] or "Library edited",
+        subject=batch.subject,
+        user_id=batch.user_id,
+    )
+    return batch.job
+
+
+def run_now(job: RelinkJob | None) -> RelinkSummary:
+    """Do a job's work in this process (commands that wait for their result); the tasks
+    queued for it then find nothing left to do."""
+    summary = RelinkSummary()
+    if job is None:
+        return summary
+    if job.status == RelinkJob.Status.PLANNING:
+        plan_job(job, enqueue=False)
+    ids = list(job.pending.filter(failed_at=None).values_list("article_id", flat=True))
+    for start in range(0, len(ids), CHUNK_SIZE):
+        summary.add(relink_stories(ids[start : start + CHUNK_SIZE]))
+    finish_jobs([job.pk])
+    return summary
+
+
+# Story-only jobs this small are planned in the request itself: one row per story.
+PLAN_INLINE_MAX = CHUNK_SIZE
+
+
+def create_job(
+    *,
+    scope: dict,
+    reason: str,
+    subject: tuple[str, int] | None = None,
+    user_id: int | None = None,
+    enqueue: bool = True,
+) -> RelinkJob:
+    fields: dict = {}
+    if subject is not None:
+        name, pk = subject
+        field_name = "note" if name == "backgroundnote" else name
+        model = RelinkJob._meta.get_field(field_name).related_model
+        # The subject may be what the request deleted.
+        if model.objects.filter(pk=pk).exists():
+            fields = {f"{field_name}_id": pk}
+    with transaction.atomic():
+        job = RelinkJob.objects.create(
+            reason=reason, scope=scope, requested_by_id=user_id, **fields
+        )
+        inline = (
+            not scope.get("entries")
+            and not scope.get("phrases")
+            and not scope.get("all")
+            and len(scope.get("stories", ())) <= PLAN_INLINE_MAX
+        )
+        if inline:
+            plan_job(job, enqueue=enqueue, priority=10)
+        elif enqueue:
+            from .tasks import plan_relink_job
+
+            enqueue_task(plan_relink_job, job.pk)
+    return job
+
+
+def stories_in_scope(scope: dict) -> Iterator[int]:
+    """The stories a job's scope names, found through indexes only."""
+    if scope.get("all"):
+        yield from Article.objects.order_by("pk").values_list("pk", flat=True).iterator(10000)
+        return
+    seen: set[int] = set()
+    candidates: list[Iterable[int]] = [scope.get("stories", [])]
+    for key in scope.get("entries", []):
+        model_name, _, pk = key.partition(":")
+        column = "actor_id" if model_name == "actor" else "note_id"
+        candidates.append(
+            Mention.objects.filter(**{column: int(pk)})
+            .values_list("article_id", flat=True)
+            .distinct()
+        )
+    from .textindex import articles_containing
+
+    for phrase in scope.get("phrases", []):
+        candidates.append(articles_containing(phrase))
+    for ids in candidates:
+        for article_id in ids:
+            if article_id not in seen:
+                seen.add(article_id)
+                yield article_id
+
+
+def plan_job(job: RelinkJob, *, enqueue: bool = True, priority: int = 0) -> list[list[int]]:
+    """Record one pending row per story in the job's scope and hand the work to the
+    workers in chunks. Safe to run again: rows already recorded are kept."""
+    now = timezone.now()
+    chunks: list[list[int]] = []
+    chunk: list[int] = []
+    total = 0
+    named = set(job.scope.get("stories", []))
+    # A story named by id may have been deleted since it was asked for.
+    existing = set(Article.objects.filter(pk__in=named).values_list("pk", flat=True))
+    for article_id in stories_in_scope(job.scope):
+        if article_id in named and article_id not in existing:
+            continue
+        chunk.append(article_id)
+        total += 1
+        if len(chunk) == CHUNK_SIZE:
+            chunks.append(chunk)
+            chunk = []
+    if chunk:
+        chunks.append(chunk)
+    for ids in chunks:
+        PendingRelink.objects.bulk_create(
+            [PendingRelink(job=job, article_id=article_id, requested_at=now) for article_id in ids],
+            ignore_conflicts=True,
+        )
+    status = RelinkJob.Status.RUNNING if total else RelinkJob.Status.DONE
+    RelinkJob.objects.filter(pk=job.pk).update(
+        total=total, status=status, finished_at=None if total else now
+    )
+    job.total, job.status = total, status
+    if enqueue:
+        from .tasks import relink_chunk
+
+        for ids in chunks:
+            enqueue_task(relink_chunk, ids, priority=priority)
+    return chunks
+
+
+def enqueue_task(task, *args, priority: int = 0) -> None:
+    """Hand a task to the engine. The database backend enqueues inside the caller's
+    transaction (the task row commits with the work it is for); the others once it has
+    committed, so a worker never runs before the rows it needs exist. A task the engine
+    cannot take (Redis down) is not lost: its pending rows stay, and the sweep re-enqueues."""
+    if priority:
+        task = task.using(priority=priority)
+    backend = settings.TASKS["default"]["BACKEND"]
+
+    def send():
+        try:
+            task.enqueue(*args)
+        except Exception:
+            logger.warning("Could not enqueue %s; the sweep will retry", task.name, exc_info=True)
+
+    if backend.endswith(("DatabaseBackend", "ImmediateBackend")):
+        send()
+    else:
+        transaction.on_commit(send)
+
+
+def retry_later(article_ids: list[int]) -> None:
+    """Hand failed stories back to the engine, later, if they have attempts left."""
+    from .tasks import relink_chunk
+
+    retry = list(
+        PendingRelink.objects.filter(article_id__in=article_ids, failed_at=None)
+        .values_list("article_id", flat=True)
+        .distinct()
+    )
+    if not retry:
+        return
+    if relink_chunk.get_backend().supports_defer:
+        latest = PendingRelink.objects.filter(article_id__in=retry).order_by("-attempts").first()
+        tries = latest.attempts if latest else 1
+        # Back off: 5 s, 10 s, 20 s, 40 s between attempts.
+        delay = dt.timedelta(seconds=RETRY_DELAY_SECONDS * 2 ** max(tries - 1, 0))
+        enqueue_task(relink_chunk.using(run_after=timezone.now() + delay), retry)
+    else:
+        enqueue_task(relink_chunk, retry)
+
+
+RETRY_DELAY_SECONDS = 5
+
+
+def stale_after() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.RELINK_STALE_SECONDS)
+
+
+def sweep() -> int:
+    """Hand back to the engine the stories a worker claimed and never finished (it was
+    killed), and, when the engine has nothing queued, stories that were never claimed
+    (their task was lost). Returns how many stories were re-enqueued."""
+    from .tasks import plan_relink_job, relink_chunk
+
+    cutoff = timezone.now() - stale_after()
+    for job in RelinkJob.objects.filter(status=RelinkJob.Status.PLANNING, created_at__lt=cutoff):
+        enqueue_task(plan_relink_job, job.pk)
+    stalled = Q(claimed_at__lt=cutoff)
+    if engine_is_idle():
+        stalled |= Q(claimed_at=None, requested_at__lt=cutoff)
+    ids = list(
+        PendingRelink.objects.filter(stalled, failed_at=None)
+        .values_list("article_id", flat=True)
+        .distinct()
+        .order_by("article_id")
+    )
+    for start in range(0, len(ids), CHUNK_SIZE):
+        chunk = ids[start : start + CHUNK_SIZE]
+        PendingRelink.objects.filter(article_id__in=chunk, failed_at=None).update(
+            claimed_at=timezone.now()
+        )
+        enqueue_task(relink_chunk, chunk)
+    finish_jobs(
+        RelinkJob.objects.filter(status=RelinkJob.Status.RUNNING).values_list("pk", flat=True)
+    )
+    return len(ids)
+
+
+def engine_is_idle() -> bool:
+    """Whether the task engine holds no relink task waiting to run."""
+    from .tasks import relink_chunk
+
+    backend = relink_chunk.get_backend()
+    name = type(backend).__name__
+    if name == "DatabaseBackend":
+        from django_tasks_db.models import DBTaskResult
+
+        return not DBTaskResult.objects.ready().filter(task_path=relink_chunk.module_path).exists()
+    if name == "RQBackend":
+        import django_rq
+
+        return django_rq.get_queue(relink_chunk.queue_name).count == 0
+    return True
+
+
+def retry_failed(job: RelinkJob) -> int:
+    """An editor's "try again" for the stories a job gave up on."""
+    from .tasks import relink_chunk
+
+    rows = PendingRelink.objects.filter(job=job).exclude(failed_at=None)
+    ids = list(rows.values_list("article_id", flat=True))
+    rows.update(failed_at=None, attempts=0, claimed_at=None, requested_at=timezone.now())
+    RelinkJob.objects.filter(pk=job.pk).update(status=RelinkJob.Status.RUNNING, finished_at=None)
+    for start in range(0, len(ids), CHUNK_SIZE):
+        enqueue_task(relink_chunk, ids[start : start + CHUNK_SIZE])
+    return len(ids)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What an editor sees of a job."""
+
+    job: RelinkJob
+    total: int | None
+    remaining: int
+    failed: int
+
+    @property
+    def done(self) -> int:
+        return max((self.total or 0) - self.remaining - self.failed, 0)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.job.status == RelinkJob.Status.DONE or (
+            self.total is not None and self.remaining == 0
+        )
+
+    @property
+    def label(self) -> str:
+        if self.total is None:
+            return "Relinking: finding the stories that may change…"
+        if self.is_finished:
+            failed = f"; {self.failed:,} failed" if self.failed else ""
+            story = "story" if self.total == 1 else "stories"
+            return f"Relinked {self.done:,} of {self.total:,} {story}{failed}."
+        story = "story" if self.total == 1 else "stories"
+        failed = f", {self.failed:,} failed" if self.failed else ""
+        return f"Relinking {self.total:,} {story}: {self.done:,} done{failed}."
+
+    @property
+    def errors(self) -> list[PendingRelink]:
+        return list(
+            PendingRelink.objects.filter(job=self.job)
+            .exclude(failed_at=None)
+            .select_related("article")
+            .only("last_error", "attempts", "failed_at", "article__headline", "article__slug")[:20]
+        )
+
+
+def job_progress(job: RelinkJob) -> Progress:
+    rows = PendingRelink.objects.filter(job=job)
+    return Progress(
+        job=job,
+        total=job.total,
+        remaining=rows.filter(failed_at=None).count(),
+        failed=rows.exclude(failed_at=None).count(),
+    )
+
+
+def latest_job(**subject) -> RelinkJob | None:
+    """The most recent job about an entry or a story (``actor=...``, ``article=...``)."""
+    return RelinkJob.objects.filter(**subject).order_by("-created_at", "-pk").first()
+
+
+def story_pending(article: Article) -> PendingRelink | None:
+    """The oldest unfinished request to relink this story, failed ones first."""
+    return (
+        PendingRelink.objects.filter(article=article)
+        .order_by(F("failed_at").desc(nulls_last=True), "requested_at")
+        .first()
+    )

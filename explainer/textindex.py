@@ -1,0 +1,189 @@
+"""Looking up stories, aliases and entries by their words through an index, never by
+scanning every row: SQLite FTS5 tables, or PostgreSQL full-text search and pg_trgm.
+
+This is the only module that knows how either database indexes text; each function has
+one signature on both. The tables and indexes are made by migration 0010_text_indexes:
+
+- SQLite: ``explainer_article_fts`` (FTS5 over ``match_text`` and ``headline``, external
+  content, kept in step by triggers), and FTS5 ``trigram`` tables over aliases' normal
+  forms (``explainer_alias_trigram``) and entries' descriptions (``explainer_actor_trigram``,
+  ``explainer_backgroundnote_trigram``).
+- PostgreSQL: the generated column ``explainer_article.match_tsv`` (the words of
+  ``match_text``, without positions) and an expression index over the headline's words,
+  both GIN; and pg_trgm GIN indexes on ``explainer_alias.normalized`` and on each entry
+  table's ``lower(description)``.
+
+Index lookups answer "which rows hold these words", so callers that need more (the linker
+matching a phrase on word boundaries) check the few rows found.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+from .linking import fold, is_word_char, parse_html
+
+# A trigram index cannot answer a query shorter than a trigram.
+MIN_SUBSTRING_CHARS = 3
+
+# Above every character: ``x <= value < x + _LAST_CHAR`` is "value starts with x", a range
+# a B-tree index answers.
+_LAST_CHAR = "\U0010ffff"
+
+# Words are matched as word sets: a phrase query on PostgreSQL needs positions, which it
+# clamps at 16,383, so phrases late in a long story would be missed. When PostgreSQL's parser
+# splits one of our words in two (a character it does not count as a letter), to_tsquery
+# joins the parts with a phrase operator, which never matches a vector without positions;
+# the outer to_tsquery reads the query back with those operators turned into "and".
+_PG_TSQUERY = (
+    "to_tsquery('simple', regexp_replace(to_tsquery('simple', %s)::text, '<(-|[0-9]+)>', '&', 'g'))"
+)
+
+
+class _IndexCharTable(dict):
+    """``str.translate`` table from a character to its indexed form, filled as characters
+    are met: folded like the linker folds it if it is a word character, else a space."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        # "_" counts as a word character for the linker, but both databases' tokenizers
+        # split words on it; splitting here too keeps stored words and query words alike.
+        self[code] = fold(char) if char != "_" and is_word_char(char) else " "
+        return self[code]
+
+
+_INDEX_CHARS = _IndexCharTable()
+
+
+def index_words(text: str) -> str:
+    """The words of ``text`` in the linker's normal form (lower case, as ``linking.fold``
+    folds it), separated by single spaces: every character that is not a word character,
+    and "_", becomes a space. "Kim Jong-un’s visit_2019" gives "kim jong un s visit 2019"."""
+    return " ".join(text.translate(_INDEX_CHARS).split())
+
+
+def story_index_text(body_html: str) -> str:
+    """What ``Article.match_text`` holds for a sanitized body: the words of its text nodes.
+    The nodes are joined with a space because the linker matches inside one text node, so
+    "<p>Kim</p><p>Jong</p>" must give the words "kim jong", never "kimjong"."""
+    return index_words(" ".join(node.text for node in parse_html(body_html).text_nodes))
+
+
+def _is_hangul(char: str) -> bool:
+    return "\uac00" <= char <= "\ud7a3"
+
+
+def _sqlite_phrase(text: str, *, prefix: bool = False) -> str:
+    return '"' + text.replace('"', '""') + '"' + ("*" if prefix else "")
+
+
+def _pg_term(word: str, *, prefix: bool = False) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'" + (":*" if prefix else "")
+
+
+def _vendor() -> str:
+    if connection.vendor not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"No text index for {connection.vendor} databases.")
+    return connection.vendor
+
+
+def _alias_sql(normalized_alias: str) -> tuple[str, list[str]] | None:
+    words = index_words(normalized_alias).split()
+    if not words:
+        return None
+    # Korean attaches particles to the noun ("김정은은"), so the story's word may be longer.
+    last_is_prefix = _is_hangul(normalized_alias[-1])
+    if _vendor() == "sqlite":
+        terms = [_sqlite_phrase(word) for word in words[:-1]]
+        terms.append(_sqlite_phrase(words[-1], prefix=last_is_prefix))
+        query = f"match_text : ({' '.join(terms)})"
+        sql = "SELECT rowid FROM explainer_article_fts WHERE explainer_article_fts MATCH %s"
+        return sql, [query]
+    terms = [_pg_term(word) for word in words[:-1]]
+    terms.append(_pg_term(words[-1], prefix=last_is_prefix))
+    sql = f"SELECT id FROM explainer_article WHERE match_tsv @@ {_PG_TSQUERY}"
+    return sql, [" & ".join(terms)]
+
+
+def containing_alias(normalized_alias: str) -> Q:
+    """A filter on ``Article`` querysets: the stories ``articles_containing`` returns."""
+    found = _alias_sql(normalized_alias)
+    return Q(pk__in=[]) if found is None else Q(pk__in=RawSQL(*found))
+
+
+def articles_containing(normalized_alias: str) -> set[int]:
+    """The ids of every story whose body the linker could match this alias in (an alias's
+    ``normalized`` form, as ``linking.normalize_alias`` gives it), and maybe a few more.
+
+    The contract is a superset: if ``linking.find_mentions`` over a story's saved
+    ``body_html`` finds the alias, the story's id is in the set; a story may also be in it
+    when it holds the alias's words in another order or in separate paragraphs, so callers
+    relink what they get and the linker decides. Found by index (the words of
+    ``index_words(normalized_alias)``, all of them, anywhere in ``match_text``; the last one
+    as a prefix when the alias ends in a Hangul syllable, for "김정은은"), whatever the number
+    of stories. An alias with no letter or digit has no word to look up: nothing is returned
+    (``Alias.clean`` refuses such aliases)."""
+    found = _alias_sql(normalized_alias)
+    if found is None:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(*found)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def matching_words(query: str) -> Q:
+    """A filter on ``Article`` querysets: stories whose body or headline holds every word
+    of a reader's query, each as a word or the start of one ("puti" finds Putin, "김정"
+    finds 김정은은), in any spelling the linker folds alike. A query with no word matches
+    nothing."""
+    words = index_words(query).split()
+    if not words:
+        return Q(pk__in=[])
+    if _vendor() == "sqlite":
+        match = " ".join(_sqlite_phrase(word, prefix=True) for word in words)
+        sql = "SELECT rowid FROM explainer_article_fts WHERE explainer_article_fts MATCH %s"
+        return Q(pk__in=RawSQL(sql, [match]))
+    # One condition per word, so each word may be in the body or in the headline; each side
+    # is answered by its own GIN index.
+    condition = (
+        f"(match_tsv @@ {_PG_TSQUERY} "
+        f"OR to_tsvector('simple'::regconfig, headline) @@ {_PG_TSQUERY})"
+    )
+    sql = "SELECT id FROM explainer_article WHERE " + " AND ".join([condition] * len(words))
+    params = [_pg_term(word, prefix=True) for word in words for _ in range(2)]
+    return Q(pk__in=RawSQL(sql, params))
+
+
+def alias_matching(normalized: str) -> Q:
+    """A filter on ``Alias`` querysets: aliases whose normal form contains ``normalized``
+    (a query in ``linking.normalize_alias`` form), or, when it is shorter than three
+    characters, starts with it (a B-tree range on the unique ``normalized`` column)."""
+    if not normalized:
+        return Q(pk__in=[])
+    if len(normalized) < MIN_SUBSTRING_CHARS:
+        return Q(normalized__gte=normalized, normalized__lt=normalized + _LAST_CHAR)
+    if _vendor() == "sqlite":
+        sql = "SELECT rowid FROM explainer_alias_trigram WHERE explainer_alias_trigram MATCH %s"
+        return Q(pk__in=RawSQL(sql, [_sqlite_phrase(normalized)]))
+    # LIKE '%…%' on a column with a pg_trgm GIN index is an index scan.
+    return Q(normalized__contains=normalized)
+
+
+def description_matching(model: type, query: str) -> Q:
+    """A filter on an entry model's querysets (``Actor``, ``BackgroundNote``): entries whose
+    description contains ``query``, whatever the case. Queries shorter than three characters
+    match nothing: no index can answer them."""
+    if len(query) < MIN_SUBSTRING_CHARS:
+        return Q(pk__in=[])
+    table = model._meta.db_table
+    if _vendor() == "sqlite":
+        fts = connection.ops.quote_name(f"{table}_trigram")
+        sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s"
+        return Q(pk__in=RawSQL(sql, [_sqlite_phrase(query)]))
+    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    sql = (
+        f"SELECT id FROM {connection.ops.quote_name(table)} WHERE lower(description) LIKE lower(%s)"
+    )
+    return Q(pk__in=RawSQL(sql, [pattern]))
