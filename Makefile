@@ -1,4 +1,5 @@
 # The commands the README gives. Everything installs into .venv from requirements.txt.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve bench editor migrate demo test test-postgres lint format clean
+.PHONY: install run serve worker bench editor migrate demo test test-postgres lint format clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,18 +22,28 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_demo
 
+# The web server and one background worker (relinking), stopped together with Ctrl-C.
 run: demo
-	@echo "Serving the demo at http://$(HOST):$(PORT)/ (the seed story is the first on the home page)"
+	@echo "Serving the demo at http://$(HOST):$(PORT)/ (the seed story is the first on the home page), with a background worker"
+	@trap 'kill 0' EXIT; \
+	$(PY) manage.py worker --verbosity 0 & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Production settings on the loopback: gunicorn (one worker per core), debug off,
-# WhiteNoise serving compressed, hashed static files. HTTPS is off only because there is
-# no TLS-terminating proxy in front of it here.
+# WhiteNoise serving compressed, hashed static files, and a background worker. HTTPS is off
+# only because there is no TLS-terminating proxy in front of it here. Without a
+# DJANGO_SECRET_KEY, one is made for this run and shared by every process it starts.
 serve: demo
-	DJANGO_DEBUG=false $(PY) manage.py collectstatic --noinput --verbosity 0
-	DJANGO_DEBUG=false DJANGO_HTTPS=false \
-	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}" \
+	@export DJANGO_DEBUG=false DJANGO_HTTPS=false \
+	  DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
+	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
+	trap 'kill 0' EXIT; \
+	$(PY) manage.py worker --verbosity 0 & \
 	$(BIN)/gunicorn explainer.wsgi --workers $$(nproc) --bind $(HOST):$(PORT) --access-logfile -
+
+# One more background worker (start as many as you like, on as many machines).
+worker: migrate
+	$(PY) manage.py worker
 
 # Benchmarks: every figure is a ratio against a baseline measured in the same run.
 bench: install

@@ -1,0 +1,207 @@
+"""Background relinking seen from the admin and the commands: an editor's save only asks
+for the work, costs the same however large the archive, and shows its progress."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from explainer import relinking, snapshots
+from explainer.models import Alias, Article, LibraryVersion, PendingRelink, RelinkJob
+from tests.factories import make_actor, make_article
+from tests.test_admin import admin_form, change_url
+
+pytestmark = pytest.mark.django_db
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
+def queued(settings):
+    """Tasks are queued in the database and no worker runs: what an editor's request does,
+    on its own."""
+    settings.TASKS = DATABASE_TASKS
+    settings.TASKS_BACKEND = "db"
+
+
+def stories_naming(actor_name: str, count: int) -> list[Article]:
+    return [
+        make_article(headline=f"Story {number}", body=f"<p>{actor_name} spoke on day {number}.</p>")
+        for number in range(count)
+    ]
+
+
+def add_alias_through_admin(client, actor, text: str):
+    url = change_url(actor)
+    data = admin_form(client, url)
+    total = int(data["aliases-TOTAL_FORMS"])
+    data[f"aliases-{total - 1}-text"] = text
+    return client.post(url, data)
+
+
+def test_alias_added_in_admin_returns_before_stories_are_relinked(admin_client, queued):
+    actor = make_actor(name="Ri Yong-ho")
+    stories = stories_naming("Foreign Minister Ri", 3)
+
+    response = add_alias_through_admin(admin_client, actor, "Foreign Minister Ri")
+
+    assert response.status_code == 302
+    job = RelinkJob.objects.filter(actor=actor).latest("created_at")
+    assert job.status == RelinkJob.Status.PLANNING
+    for story in stories:
+        story.refresh_from_db()
+        assert "<a " not in story.linked_body_html  # readers keep the previous version
+
+
+def test_entry_page_shows_pending_relink_and_polls_for_progress(admin_client, queued):
+    actor = make_actor(name="Ri Yong-ho")
+    stories_naming("Foreign Minister Ri", 3)
+    add_alias_through_admin(admin_client, actor, "Foreign Minister Ri")
+    job = RelinkJob.objects.filter(actor=actor).latest("created_at")
+    relinking.plan_job(job, enqueue=False)
+
+    page = admin_client.get(change_url(actor))
+    progress_url = f"/admin/explainer/relinkjob/{job.pk}/progress/"
+    partial = admin_client.get(progress_url, headers={"HX-Request": "true"})
+
+    assert "Relinking 3 stories: 0 done." in page.content.decode()
+    assert f'hx-get="{progress_url}"' in page.content.decode()
+    assert partial.status_code == 200
+    assert "<html" not in partial.content.decode()
+    assert "Relinking 3 stories: 0 done." in partial.content.decode()
+
+
+def test_progress_counts_stories_as_they_are_relinked(admin_client, queued):
+    actor = make_actor(name="Ri Yong-ho")
+    stories = stories_naming("Foreign Minister Ri", 3)
+    add_alias_through_admin(admin_client, actor, "Foreign Minister Ri")
+    job = RelinkJob.objects.filter(actor=actor).latest("created_at")
+    relinking.plan_job(job, enqueue=False)
+
+    relinking.relink_stories([stories[0].pk])
+    halfway = admin_client.get(f"/admin/explainer/relinkjob/{job.pk}/progress/")
+    relinking.relink_stories([story.pk for story in stories[1:]])
+    relinking.finish_jobs([job.pk])
+    done = admin_client.get(f"/admin/explainer/relinkjob/{job.pk}/progress/")
+
+    assert "Relinking 3 stories: 1 done." in halfway.content.decode()
+    assert "Relinked 3 of 3 stories." in done.content.decode()
+    assert "hx-trigger" not in done.content.decode()  # finished: it stops asking
+    stories[2].refresh_from_db()
+    assert "Foreign Minister Ri</a>" in stories[2].linked_body_html
+
+
+def test_story_page_in_admin_says_its_links_are_pending(admin_client, queued):
+    article = make_article(body="<p>Putin spoke.</p>")
+
+    page = admin_client.get(change_url(article)).content.decode()
+
+    assert "Relinking this story" in page
+    assert f'hx-get="/admin/explainer/article/{article.pk}/relink-status/"' in page
+
+
+def test_entry_save_query_count_does_not_grow_with_the_archive(
+    admin_client, queued, django_assert_max_num_queries
+):
+    small = make_actor(name="Ri Yong-ho")
+    large = make_actor(name="Choe Son-hui")
+    stories_naming("Ri Yong-ho", 2)
+    stories_naming("Choe Son-hui", 40)
+
+    def save_description(actor) -> int:
+        url = change_url(actor)
+        data = admin_form(admin_client, url)
+        data["description"] = "Foreign Minister of North Korea"
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.post(url, data)
+        assert response.status_code == 302
+        return len(queries)
+
+    assert save_description(large) == save_description(small)
+
+
+def test_entry_save_refreshes_its_snapshot_once(admin_client, queued, monkeypatch):
+    actor = make_actor(name="Ri Yong-ho", aliases=("Ri", "FM Ri", "리용호"))
+    refreshed = []
+    original = snapshots.entry_refresh_context
+    monkeypatch.setattr(
+        snapshots,
+        "entry_refresh_context",
+        lambda entry: refreshed.append(entry.entry_key) or original(entry),
+    )
+    url = change_url(actor)
+    data = admin_form(admin_client, url)
+    data["description"] = "Foreign Minister of North Korea"
+
+    admin_client.post(url, data)
+
+    assert refreshed == [actor.entry_key]
+
+
+def test_one_relink_answers_every_request_made_before_it(queued):
+    make_actor(name="Ri Yong-ho")
+    article = make_article(body="<p>Ri Yong-ho spoke.</p>")
+    with relinking.batched():
+        relinking.request_relink(stories=[article.pk], reason="first")
+    with relinking.batched():
+        relinking.request_relink(stories=[article.pk], reason="second")
+    assert PendingRelink.objects.filter(article=article).count() >= 2
+
+    relinking.relink_stories([article.pk])
+
+    assert not PendingRelink.objects.filter(article=article).exists()
+
+
+def test_matcher_is_rebuilt_only_when_the_library_changes():
+    make_actor(name="Ri Yong-ho")
+    first = relinking.current_library()
+
+    again = relinking.current_library()
+    make_actor(name="Choe Son-hui")
+    after_alias = relinking.current_library()
+
+    assert again is first
+    assert after_alias is not first
+    assert after_alias.version == LibraryVersion.current()
+    assert "choe son hui" in {alias.normalized for alias in Alias.objects.all()}
+
+
+def test_a_story_that_fails_is_recorded_retried_and_does_not_stop_the_others(monkeypatch):
+    make_actor(name="Ri Yong-ho")
+    broken = make_article(body="<p>Ri Yong-ho spoke.</p>")
+    fine = make_article(body="<p>Ri Yong-ho left.</p>")
+    real_link = relinking.link_article
+
+    def link_article(article, **kwargs):
+        if article.pk == broken.pk:
+            raise ValueError("bad data in this story")
+        return real_link(article, **kwargs)
+
+    monkeypatch.setattr(relinking, "link_article", link_article)
+    make_actor(name="Choe Son-hui", aliases=("Ri",))  # a library change relinks both
+
+    pending = PendingRelink.objects.get(article=broken)
+    assert pending.attempts == relinking.MAX_ATTEMPTS
+    assert pending.failed_at is not None
+    assert "bad data in this story" in pending.last_error
+    assert not PendingRelink.objects.filter(article=fine).exists()
+
+
+def test_relink_command_relinks_one_story_and_prints_a_summary():
+    make_actor(name="Ri Yong-ho")
+    article = make_article(body="<p>Ri Yong-ho spoke.</p>")
+    Article.objects.filter(pk=article.pk).update(linked_body_html="")
+    out = io.StringIO()
+
+    call_command("relink", "--story", article.slug, stdout=out, stderr=io.StringIO())
+
+    article.refresh_from_db()
+    assert "Relinked 1 of 1 stories" in out.getvalue()
+    assert "Ri Yong-ho</a>" in article.linked_body_html
+
+
+def test_relink_command_with_an_unknown_entry_is_an_error():
+    with pytest.raises(CommandError, match="No actor or background note has the slug"):
+        call_command("relink", "--entry", "nobody", stdout=io.StringIO())
