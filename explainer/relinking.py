@@ -3,8 +3,8 @@
 Four parts, in the order a relink runs:
 
 1. **The library**: the matcher over every alias, built once per ``LibraryVersion`` and
-   shared (kept in each process, and in the cache for the other processes), so linking a
-   story costs the same with 100 aliases as with 100,000.
+   kept by each process, so linking a story costs the same with 100 aliases as with
+   100,000; only an alias change (a new version) costs a rebuild.
 2. **Linking one story**: find the mentions, reconcile them with the ones on record (rows
    keep their identity, so an editor's "don't link here" survives), choose the links.
 3. **Writing it**: each story in its own transaction; readers keep the previous version
@@ -26,7 +26,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -51,7 +50,6 @@ logger = logging.getLogger(__name__)
 # the per-task overhead is nothing next to the relinks.
 CHUNK_SIZE = 100
 MAX_ATTEMPTS = 5
-LIBRARY_CACHE_TIMEOUT = 60 * 60 * 24
 
 
 # 1. The library --------------------------------------------------------------------------
@@ -121,25 +119,14 @@ _libraries: dict[bool, Library] = {}
 
 
 def current_library(*, include_unpublished: bool = False) -> Library:
-    """The library as of now: this process's copy if its version is current, else the copy
-    another process built (from the cache), else a fresh build, shared for the others."""
+    """The library as of now: this process's copy while its version is current, else a
+    fresh build. (Sharing builds through the cache was measured and dropped: unpickling a
+    100,000-alias trie took longer than building it.)"""
     version = LibraryVersion.current()
     library = _libraries.get(include_unpublished)
-    if library is not None and library.version == version:
-        return library
-    key = f"linker-library:{version}:{int(include_unpublished)}"
-    try:
-        library = cache.get(key)
-    except Exception:  # a cache is a cache: without it, build
-        logger.warning("Cache unavailable; building the linker library locally", exc_info=True)
-        library = None
-    if library is None:
+    if library is None or library.version != version:
         library = Library.build(version=version, include_unpublished=include_unpublished)
-        try:
-            cache.set(key, library, LIBRARY_CACHE_TIMEOUT)
-        except Exception:
-            logger.warning("Cache unavailable; the library is not shared", exc_info=True)
-    _libraries[include_unpublished] = library
+        _libraries[include_unpublished] = library
     return library
 
 
@@ -298,10 +285,13 @@ def link_article(
         mention.is_orphaned = False
         placed.append((position, end))
 
+    # A run of separators matches one space, so a hit can be longer than any alias; one
+    # longer than a mention's quote can hold is no name anyone wrote.
+    longest = Mention._meta.get_field("quote").max_length
     hits = [
         hit
         for hit in find_mentions(parsed=parsed, matcher=library.matcher)
-        if not _overlaps(hit.start, hit.end, placed)
+        if not _overlaps(hit.start, hit.end, placed) and hit.end - hit.start <= longest
     ]
     old_automatic = [m for m in existing if m.origin == Mention.Origin.AUTOMATIC]
     for mention in old_automatic:
@@ -483,7 +473,8 @@ def record_failure(article_id: int, error: BaseException) -> None:
     for row in pending:
         row.attempts += 1
         row.last_error = message
-        row.claimed_at = None
+        # Claimed now, so the sweep leaves it to its back-off retry unless that is lost too.
+        row.claimed_at = timezone.now()
         if row.attempts >= MAX_ATTEMPTS:
             row.failed_at = timezone.now()
         row.save(update_fields=["attempts", "last_error", "claimed_at", "failed_at"])
