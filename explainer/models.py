@@ -24,7 +24,13 @@ from .textindex import index_words, story_index_text
 
 MAX_BODY_CHARS = 1_000_000
 # Article fields only relinking writes (relinking.relink_story).
-RELINK_FIELDS = ("linked_body_html", "rendered_at")
+RELINK_FIELDS = (
+    "linked_body_html",
+    "rendered_at",
+    "page_html",
+    "page_json_ld",
+    "page_rendered_at",
+)
 
 partial_date_validator = RegexValidator(
     r"^[1-9]\d{3}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$",
@@ -146,6 +152,15 @@ class Article(models.Model):
     # When the linked body was last rendered: it versions the cached story page, so an
     # edit to the story or to any entry or alias it mentions gives readers a fresh page.
     rendered_at = models.DateTimeField(editable=False, null=True)
+    # The story page as relinking last rendered it (``stories.store_page``): its main part
+    # and its JSON-LD, with site paths where the page shows full URLs, so that a page not
+    # in the cache is one row and a small template. Current while ``page_rendered_at``
+    # equals ``rendered_at``; otherwise (a story not relinked since these columns came)
+    # the page is rendered in full. ``manage.py relink --all`` fills them, and renders
+    # them again after a deploy that changes what the page's ``#story`` partial shows.
+    page_html = models.TextField(editable=False, default="")
+    page_json_ld = models.TextField(editable=False, default="")
+    page_rendered_at = models.DateTimeField(editable=False, null=True)
     link_every_mention = models.BooleanField(
         default=False,
         help_text="Link every mention of an entry, not only the first one in the story.",

@@ -431,6 +431,10 @@ def relink_story(article_id: int) -> bool:
         Article.objects.filter(pk=article_id).update(
             linked_body_html=result.linked_html, rendered_at=timezone.now()
         )
+        # The page readers get without a cache, for that rendered_at, in this transaction.
+        from .stories import store_page
+
+        store_page(article_id)
         PendingRelink.objects.filter(article_id=article_id, requested_at__lte=started_at).delete()
     return True
 

@@ -173,6 +173,14 @@ def relink_after_entry_deleted(sender, instance, **kwargs):
 
 @receiver(post_save, sender=Figure)
 @receiver(post_delete, sender=Figure)
-def touch_story_after_figure_changed(sender, instance, **kwargs):
-    # The cached story page shows its figures.
+def touch_story_after_figure_changed(sender, instance, origin=None, **kwargs):
+    # The story page shows its figures: a new rendered_at makes readers' pages fresh at
+    # once (rendered in full), and the relink stores the page again.
     Article.objects.filter(pk=instance.article_id).update(rendered_at=timezone.now())
+    deleting_story = isinstance(origin, Article) or getattr(origin, "model", None) is Article
+    if not deleting_story:
+        request_relink(
+            stories=[instance.article_id],
+            reason=f"Figure changed: {instance}",
+            subject=("article", instance.article_id),
+        )

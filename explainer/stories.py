@@ -1,10 +1,14 @@
 """Reading a story for its page: the "In this story" list and "How we got here" (three
-queries in all), and the rendered page cached under a key versioned by ``rendered_at``."""
+queries in all); the page's main part stored on the story by each relink, so a page not in
+the cache is one row; and the page cached under a key versioned by ``rendered_at``."""
 
 from __future__ import annotations
 
+import json
+
 from django.core.cache import cache
 from django.db.models import Q
+from django.template import loader
 
 from .models import Article, BackgroundNote, Mention, NoteUpdate
 from .relinking import article_preview
@@ -104,9 +108,10 @@ SCHEMA_TYPES = {
 }
 
 
-def json_ld(article: Article, story_groups: list, *, absolute) -> dict:
+def json_ld(article: Article, story_groups: list) -> dict:
     """schema.org NewsArticle: the entries most mentioned are what it is ``about``; every
-    entry it mentions is in ``mentions``."""
+    entry it mentions is in ``mentions``. URLs are site paths: ``with_full_urls`` makes
+    them full for the page, so the data can be stored whatever host a reader asked."""
     entries = [entry for _, group in story_groups for entry in group]
 
     def thing(entry) -> dict:
@@ -114,7 +119,7 @@ def json_ld(article: Article, story_groups: list, *, absolute) -> dict:
             "@type": SCHEMA_TYPES[entry.kind],
             "name": entry.label,
             "description": entry.description,
-            "url": absolute(entry.get_absolute_url()),
+            "url": entry.get_absolute_url(),
         }
         if getattr(entry, "wikidata_id", ""):
             data["sameAs"] = entry.wikidata_url
@@ -128,8 +133,8 @@ def json_ld(article: Article, story_groups: list, *, absolute) -> dict:
         "description": article.dek,
         "datePublished": article.published_at.isoformat() if article.published_at else None,
         "dateModified": article.updated_at.isoformat(),
-        "url": absolute(article.get_absolute_url()),
-        "mainEntityOfPage": absolute(article.get_absolute_url()),
+        "url": article.get_absolute_url(),
+        "mainEntityOfPage": article.get_absolute_url(),
         "about": [thing(entry) for entry in most_mentioned],
         "mentions": [thing(entry) for entry in entries],
     }
@@ -142,9 +147,50 @@ def json_ld(article: Article, story_groups: list, *, absolute) -> dict:
     return data
 
 
+def with_full_urls(data: dict, *, absolute) -> dict:
+    """``json_ld``'s data with its site paths made full URLs by ``absolute``."""
+
+    def things(items: list[dict]) -> list[dict]:
+        return [{**item, "url": absolute(item["url"])} for item in items]
+
+    return {
+        **data,
+        "url": absolute(data["url"]),
+        "mainEntityOfPage": absolute(data["mainEntityOfPage"]),
+        "about": things(data["about"]),
+        "mentions": things(data["mentions"]),
+    }
+
+
+# The page's main part: the same partial whether stored by a relink or rendered in full.
+STORY_PARTIAL = "explainer/article_detail.html#story"
+
+
+def story_parts(article: Article, story_groups: list) -> dict:
+    """What the ``#story`` partial shows. Nothing in it depends on the request."""
+    return {
+        "article": article,
+        "figures": list(article.figures.all()),
+        "story_groups": story_groups,
+        "timeline": how_we_got_here(article, story_groups),
+    }
+
+
+def head_parts(article: Article, data: dict, *, absolute) -> dict:
+    """The page around the ``#story`` partial: its head, with full URLs, and whether it
+    loads the context cards (``mentions`` lists every entry in "In this story")."""
+    return {
+        "article": article,
+        "canonical_url": absolute(article.get_absolute_url()),
+        "json_ld": with_full_urls(data, absolute=absolute),
+        "has_entries": bool(data["mentions"]),
+    }
+
+
 def story_context(article: Article, *, absolute, preview: bool = False) -> dict:
-    """Everything the story page shows; ``absolute`` turns a path into a full URL. A staff
-    preview links unpublished entries too, computed without writing anything."""
+    """Everything the story page shows, rendered from the story; ``absolute`` turns a path
+    into a full URL. A staff preview links unpublished entries too, computed without
+    writing anything."""
     if preview:
         result = article_preview(article)
         article.linked_body_html = result.linked_html
@@ -152,23 +198,63 @@ def story_context(article: Article, *, absolute, preview: bool = False) -> dict:
     else:
         story_groups = entries_in_story(article)
     return {
-        "article": article,
-        "canonical_url": absolute(article.get_absolute_url()),
-        "figures": list(article.figures.all()),
-        "story_groups": story_groups,
-        "timeline": how_we_got_here(article, story_groups),
-        "json_ld": json_ld(article, story_groups, absolute=absolute),
+        **story_parts(article, story_groups),
+        **head_parts(article, json_ld(article, story_groups), absolute=absolute),
     }
 
 
-def cached_page(story: Article, load, render, *, absolute) -> str:
-    """The story page's HTML, rendered once per version of the story. Reader pages carry
-    nothing per-reader (no forms, no tokens), so one rendering serves everyone. ``story``
-    holds only what the key needs; ``load`` fetches the whole story on a miss."""
+# What the page needs of a story whose page is stored: its head's fields and the page.
+STORED_PAGE_FIELDS = [
+    "slug",
+    "headline",
+    "dek",
+    "body_text",
+    "published_at",
+    "rendered_at",
+    "page_html",
+    "page_json_ld",
+    "page_rendered_at",
+]
+# What rendering the page in full never reads.
+UNREAD_FIELDS = ["body", "match_text", "page_html", "page_json_ld"]
+
+
+def store_page(article_id: int) -> None:
+    """Render the story's page (its ``#story`` partial and its JSON-LD) from the database
+    and store it for the story's ``rendered_at``, in one UPDATE. Relinking calls it inside
+    its transaction, after writing the linked body: readers see the old page or the new."""
+    article = Article.objects.defer(*UNREAD_FIELDS).get(pk=article_id)
+    story_groups = entries_in_story(article)
+    Article.objects.filter(pk=article_id).update(
+        page_html=loader.render_to_string(STORY_PARTIAL, story_parts(article, story_groups)),
+        page_json_ld=json.dumps(json_ld(article, story_groups), ensure_ascii=False),
+        page_rendered_at=article.rendered_at,
+    )
+
+
+def page_context(article_id: int, *, absolute) -> dict:
+    """The story page's context: around the stored page when it is current (one query),
+    else rendered in full (a story not relinked since its page was last changed)."""
+    article = Article.objects.only(*STORED_PAGE_FIELDS).get(pk=article_id)
+    if article.page_rendered_at is None or article.page_rendered_at != article.rendered_at:
+        return story_context(
+            Article.objects.defer(*UNREAD_FIELDS).get(pk=article_id), absolute=absolute
+        )
+    return {
+        **head_parts(article, json.loads(article.page_json_ld), absolute=absolute),
+        "page_html": article.page_html,
+    }
+
+
+def cached_page(story: Article, render, *, origin: str) -> str:
+    """The story page's HTML, rendered once per version of the story and per origin (the
+    page's canonical URL and JSON-LD are full URLs on the host a reader asked). Reader pages
+    carry nothing per-reader (no forms, no tokens), so one rendering serves everyone.
+    ``story`` holds only what the key needs; ``render`` makes the page on a miss."""
     version = story.rendered_at.timestamp() if story.rendered_at else 0
-    key = f"story-page:v2:{story.pk}:{version}"
+    key = f"story-page:v3:{story.pk}:{version}:{origin}"
     html = cache.get(key)
     if html is None:
-        html = render(story_context(load(), absolute=absolute))
+        html = render()
         cache.set(key, html, PAGE_TIMEOUT)
     return html

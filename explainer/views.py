@@ -57,13 +57,16 @@ def article_detail(request, slug):
     story = get_object_or_404(
         Article.objects.published().only("pk", "slug", "rendered_at"), slug=slug
     )
+    # On a miss, one more row: the page relinking stored (or, if it is out of date, the
+    # story to render in full).
     html = stories.cached_page(
         story,
-        lambda: Article.objects.defer("body", "match_text").get(pk=story.pk),
-        lambda context: loader.render_to_string(
-            "explainer/article_detail.html", context, request=request
+        lambda: loader.render_to_string(
+            "explainer/article_detail.html",
+            stories.page_context(story.pk, absolute=request.build_absolute_uri),
+            request=request,
         ),
-        absolute=request.build_absolute_uri,
+        origin=f"{request.scheme}://{request.get_host()}",
     )
     return HttpResponse(html)
 

@@ -1,0 +1,145 @@
+"""The story page stored by relinking: a page not in the cache is one row and a small
+template, the same page the full render gives, fresh after every edit, on every host."""
+
+import json
+
+import pytest
+from django.core.cache import cache
+
+from explainer.models import Actor, Article, Figure, RelinkJob
+from explainer.relinking import batched
+
+from .factories import make_actor, make_article, make_note
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cache_disabled(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+
+def story_with_mentions(count: int) -> Article:
+    """A story mentioning five actors and a note, ``count`` times in all."""
+    names = [make_actor(name=f"Minister {letter}").name for letter in "ABCDE"]
+    note = make_note(title="Hanoi summit", starts_on="2019-02-27")
+    names.append(note.title)
+    sentences = " ".join(f"{names[index % len(names)]} spoke." for index in range(count))
+    article = make_article(body=f"<p>{sentences}</p>")
+    assert article.mentions.count() == count
+    return article
+
+
+def page_is_stored(article: Article) -> bool:
+    article.refresh_from_db()
+    return bool(article.page_html) and article.page_rendered_at == article.rendered_at
+
+
+@pytest.mark.parametrize("mentions", [10, 300])
+def test_cold_story_page_costs_two_queries_whatever_its_mentions(
+    client, cache_disabled, django_assert_max_num_queries, mentions
+):
+    article = story_with_mentions(mentions)
+
+    with django_assert_max_num_queries(2):
+        response = client.get(article.get_absolute_url())
+
+    assert response.status_code == 200
+    assert "Minister E" in response.content.decode()
+    assert "Hanoi summit" in response.content.decode()
+
+
+def test_stored_page_is_the_page_rendered_in_full(client, cache_disabled, demo):
+    assert page_is_stored(demo)
+    stored = client.get(demo.get_absolute_url()).content.decode()
+    # As for a story not relinked since its page was stored.
+    Article.objects.filter(pk=demo.pk).update(page_rendered_at=None)
+
+    full = client.get(demo.get_absolute_url()).content.decode()
+
+    assert stored == full
+    assert demo.linked_body_html in stored
+    assert '<h2 id="in-this-story-title">In this story</h2>' in stored
+    assert '<span id="mention-desc-ri-yong-ho">' in stored
+    assert '<h2 id="how-we-got-here-title">How we got here</h2>' in stored
+
+
+def test_entry_description_edit_shows_on_the_cold_page(
+    client, cache_disabled, demo, django_assert_max_num_queries
+):
+    ri = Actor.objects.get(slug="ri-yong-ho")
+    ri.description = "Chief diplomat of North Korea"
+
+    ri.save()  # its relink job runs at once in tests
+
+    assert page_is_stored(demo)
+    with django_assert_max_num_queries(2):
+        html = client.get(demo.get_absolute_url()).content.decode()
+    assert '<span id="mention-desc-ri-yong-ho">Chief diplomat of North Korea</span>' in html
+
+
+def test_figure_caption_edit_shows_on_the_cold_page(client, cache_disabled):
+    article = make_article()
+    figure = Figure.objects.create(article=article, caption="Kim arrives by train.")
+    figure.caption = "Kim arrives in Vladivostok by armoured train."
+
+    figure.save()
+
+    assert page_is_stored(article)
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert "Kim arrives in Vladivostok by armoured train." in html
+
+
+def test_figure_caption_edit_shows_before_its_relink(client):
+    article = make_article()
+    figure = Figure.objects.create(article=article, caption="Kim arrives by train.")
+    client.get(article.get_absolute_url())  # cached
+
+    with batched():  # the relink waits for the end of the block
+        figure.caption = "Kim arrives in Vladivostok by armoured train."
+        figure.save()
+        html = client.get(article.get_absolute_url()).content.decode()
+
+    assert "Kim arrives in Vladivostok by armoured train." in html
+    assert page_is_stored(article)
+
+
+def test_deleting_a_story_with_figures_leaves_no_relink_job_for_it():
+    article = make_article()
+    Figure.objects.create(article=article, caption="Kim arrives by train.")
+    pk = article.pk
+
+    article.delete()
+
+    # A job made while the story was being deleted would point at a row that is gone.
+    assert not RelinkJob.objects.filter(article_id=pk).exists()
+
+
+def test_stored_page_does_not_keep_the_host_that_first_asked(client, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "evil.example"]
+    article = make_article()
+    evil = client.get(article.get_absolute_url(), headers={"Host": "evil.example"})
+    assert "http://evil.example/" in evil.content.decode()
+    cache.clear()
+
+    html = client.get(article.get_absolute_url()).content.decode()
+
+    assert "evil.example" not in html
+    assert f'<link rel="canonical" href="http://testserver{article.get_absolute_url()}">' in html
+    article.refresh_from_db()
+    assert "evil.example" not in article.page_html + article.page_json_ld
+
+
+def test_cached_page_is_kept_per_host(client, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "evil.example"]
+    make_actor(name="Ri Yong-ho")
+    article = make_article(body="<p>Ri Yong-ho spoke.</p>")
+    client.get(article.get_absolute_url(), headers={"Host": "evil.example"})
+
+    html = client.get(article.get_absolute_url()).content.decode()
+
+    assert "evil.example" not in html
+    block = html.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
+    data = json.loads(block)
+    assert data["url"] == f"http://testserver{article.get_absolute_url()}"
+    assert data["mentions"][0]["url"].startswith("http://testserver/actors/")
