@@ -50,6 +50,7 @@ bench: install
 	$(PY) bench/run.py
 	$(PY) bench/cards.py
 	$(PY) bench/search.py
+	$(PY) bench/scale.py
 
 editor: migrate
 	$(PY) manage.py createsuperuser
