@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db import connection
 from django.db.models import Q
 
 from . import textindex
@@ -14,7 +12,8 @@ from .models import Actor, Alias, Article, BackgroundNote
 
 MIN_QUERY_CHARS = 2
 MAX_QUERY_CHARS = 200
-MAX_RANKED = 100
+# Matching stories considered for the results, newest first.
+MAX_CANDIDATES = 200
 
 
 @dataclass
@@ -64,27 +63,16 @@ def _entry_rank(entry, normalized: str) -> tuple[int, str]:
 
 
 def _stories(query: str):
-    """Stories holding every word of the query in their body or headline (in the matcher's
-    normal form, so any script or spelling; each word may be the start of a longer one),
-    ranked by PostgreSQL full-text search where available. The indexed word filter comes
-    first so that ranking only ever runs over the few candidates."""
+    """Published stories holding every word of the query in their body or headline (in the
+    matcher's normal form, so any script or spelling; each word may be the start of a
+    longer one). Only the newest few hundred matches are candidates, so a word in every
+    story costs what a rare one does; on PostgreSQL they are ranked by the stored vector."""
     stories = (
         Article.objects.published()
-        .filter(textindex.matching_words(query))
+        .filter(textindex.matching_words(query, newest=MAX_CANDIDATES))
         .only("headline", "slug", "dek", "published_at", "outlet", "byline")
     )
-    if connection.vendor == "postgresql":
-        vector = SearchVector("headline", weight="A", config="simple") + SearchVector(
-            "body_text", weight="B", config="simple"
-        )
-        search_query = SearchQuery(query, config="simple", search_type="websearch")
-        # Rank the newest candidates only: a common word matches every story, and ranking
-        # computes each story's vector.
-        newest = stories.order_by("-published_at").values_list("pk", flat=True)[:MAX_RANKED]
-        return (
-            Article.objects.filter(pk__in=list(newest))
-            .only("headline", "slug", "dek", "published_at", "outlet", "byline")
-            .annotate(rank=SearchRank(vector, search_query))
-            .order_by("-rank", "-published_at")
-        )
+    rank = textindex.story_rank(query)
+    if rank is not None:
+        return stories.annotate(rank=rank).order_by("-rank", "-published_at")
     return stories.order_by("-published_at")

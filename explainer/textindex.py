@@ -133,18 +133,21 @@ def articles_containing(normalized_alias: str) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def matching_words(query: str) -> Q:
+def matching_words(query: str, *, newest: int | None = None) -> Q:
     """A filter on ``Article`` querysets: stories whose body or headline holds every word
     of a reader's query, each as a word or the start of one ("puti" finds Putin, "김정"
     finds 김정은은), in any spelling the linker folds alike. A query with no word matches
-    nothing."""
+    nothing. With ``newest``, only that many of the most recently added matching stories:
+    a word in every story then costs a walk down the index, not a read of every match."""
     words = index_words(query).split()
     if not words:
         return Q(pk__in=[])
+    limit = " ORDER BY {column} DESC LIMIT %s" if newest else ""
     if _vendor() == "sqlite":
         match = " ".join(_sqlite_phrase(word, prefix=True) for word in words)
         sql = "SELECT rowid FROM explainer_article_fts WHERE explainer_article_fts MATCH %s"
-        return Q(pk__in=RawSQL(sql, [match]))
+        sql += limit.format(column="rowid")
+        return Q(pk__in=RawSQL(sql, [match, *([newest] if newest else [])]))
     # One condition per word, so each word may be in the body or in the headline; each side
     # is answered by its own GIN index.
     condition = (
@@ -152,8 +155,24 @@ def matching_words(query: str) -> Q:
         f"OR to_tsvector('simple'::regconfig, headline) @@ {_PG_TSQUERY})"
     )
     sql = "SELECT id FROM explainer_article WHERE " + " AND ".join([condition] * len(words))
+    sql += limit.format(column="id")
     params = [_pg_term(word, prefix=True) for word in words for _ in range(2)]
-    return Q(pk__in=RawSQL(sql, params))
+    return Q(pk__in=RawSQL(sql, [*params, *([newest] if newest else [])]))
+
+
+def story_rank(query: str) -> RawSQL | None:
+    """How well a story matches a reader's query, on PostgreSQL, from the stored vector
+    (no story text is read): the body's share of the query's words, with a headline
+    match first. None on SQLite, whose stories are ranked by date."""
+    words = index_words(query).split()
+    if not words or _vendor() != "postgresql":
+        return None
+    tsquery = " & ".join(_pg_term(word, prefix=True) for word in words)
+    sql = (
+        f"(CASE WHEN to_tsvector('simple'::regconfig, headline) @@ {_PG_TSQUERY} "
+        f"THEN 1 ELSE 0 END + ts_rank(match_tsv, {_PG_TSQUERY}))"
+    )
+    return RawSQL(sql, [tsquery, tsquery])
 
 
 def alias_matching(normalized: str) -> Q:
