@@ -12,6 +12,7 @@ TextPositionSelector (start), so they can be found again after copy edits.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -72,9 +73,27 @@ def _fold_char(ch: str, *, keep_case: bool) -> str:
     return lowered if len(lowered) == 1 else ch
 
 
+class _FoldTable(dict):
+    """``str.translate`` table for ``fold``, filled as characters are met: folding runs
+    over every character of every story, and translate does it at C speed."""
+
+    def __init__(self, *, keep_case: bool) -> None:
+        super().__init__()
+        self.keep_case = keep_case
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code), keep_case=self.keep_case)
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable(keep_case=False)
+_FOLD_KEEP_CASE = _FoldTable(keep_case=True)
+
+
 def fold(text: str, *, keep_case: bool = False) -> str:
     """Length-preserving normal form used for matching: case, hyphens and apostrophes folded."""
-    return "".join(_fold_char(ch, keep_case=keep_case) for ch in text)
+    return text.translate(_FOLD_KEEP_CASE if keep_case else _FOLD)
 
 
 def normalize_alias(text: str) -> str:
@@ -82,8 +101,16 @@ def normalize_alias(text: str) -> str:
     return " ".join(fold(text).split())
 
 
+@functools.cache
 def is_word_char(ch: str) -> bool:
     return ch == "_" or unicodedata.category(ch)[0] in "LNM"
+
+
+def _word_starts(text: str) -> list[int]:
+    """Offsets where a word begins, or where a non-word character stands: the places a
+    term may start (a term never starts inside a word)."""
+    flags = [is_word_char(ch) for ch in text]
+    return [i for i, flag in enumerate(flags) if not (flag and i > 0 and flags[i - 1])]
 
 
 def _is_hangul(ch: str) -> bool:
@@ -129,18 +156,16 @@ class Matcher:
         """Every non-overlapping, longest match in ``text`` on word boundaries."""
         hits: list[Hit] = []
         folded = fold(text)
-        length = len(text)
-        i = 0
-        while i < length:
-            if i > 0 and is_word_char(text[i - 1]) and is_word_char(text[i]):
-                i += 1
+        root = self._root
+        end = 0
+        for i in _word_starts(text):
+            # Most words start no term at all: one dictionary look-up tells.
+            if i < end or folded[i] not in root:
                 continue
             best = self._longest_at(text, folded, i)
-            if best is None:
-                i += 1
-                continue
-            hits.append(best)
-            i = best.end
+            if best is not None:
+                hits.append(best)
+                end = best.end
         return hits
 
     def _longest_at(self, text: str, folded: str, start: int) -> Hit | None:
