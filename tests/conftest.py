@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection, transaction
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SEED_STORY = PROJECT_DIR / "explainer" / "demo" / "korea-times-2019-04-25-kim-putin-summit.txt"
@@ -37,13 +39,143 @@ def empty_cache():
     forget_libraries()
 
 
-@pytest.fixture
-def demo(db):
-    """The demo as ``make run`` loads it: the context library and the seed story."""
+def load_demo() -> None:
     call_command("load_demo", stdout=io.StringIO())
+
+
+def table_counts() -> dict[str, int]:
+    """How many rows each of Django's tables holds."""
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    counts = {}
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def quoted(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def columns(fields) -> str:
+    return ", ".join(connection.ops.quote_name(field.column) for field in fields)
+
+
+def content_type_columns(model) -> list[int]:
+    from django.contrib.contenttypes.models import ContentType
+
+    fields = model._meta.local_concrete_fields
+    return [i for i, field in enumerate(fields) if field.related_model is ContentType]
+
+
+def translated(rows, positions: list[int], mapping: dict) -> list[list]:
+    rows = [list(row) for row in rows]
+    for row in rows:
+        for i in positions:
+            if row[i] is not None:
+                row[i] = mapping[row[i]]
+    return rows
+
+
+class DemoRows:
+    """The rows that loading the demo wrote, as they were then, ids included. They are
+    deleted for a test that does not ask for the demo, and written back, without running
+    load_demo and the signals it sets off again, once a transactional test has flushed them."""
+
+    def __init__(self, tables: list[str]):
+        from django.apps import apps
+        from django.contrib.contenttypes.models import ContentType
+
+        models = {
+            model._meta.db_table: model for model in apps.get_models(include_auto_created=True)
+        }
+        self.models = [models[table] for table in tables]
+        # A flush makes the content types again, with new ids: keep them by name.
+        names = {ct.pk: ct.natural_key() for ct in ContentType.objects.all()}
+        self.rows = {}
+        with connection.cursor() as cursor:
+            for model in self.models:
+                cursor.execute(
+                    f"SELECT {columns(model._meta.local_concrete_fields)} FROM {quoted(model)}"
+                )
+                self.rows[model] = translated(cursor.fetchall(), content_type_columns(model), names)
+        for model, rows in self.rows.items():
+            for i, field in enumerate(model._meta.local_concrete_fields):
+                # Any other row outside the demo (a user, say) would be gone after a flush.
+                if field.related_model not in {None, ContentType, *self.models}:
+                    assert all(row[i] is None for row in rows), f"the demo's {field} is set"
+
+    def delete(self) -> None:
+        # One transaction: the foreign keys are checked when it ends, with every table empty.
+        with transaction.atomic(), connection.cursor() as cursor:
+            for model in self.models:
+                cursor.execute(f"DELETE FROM {quoted(model)}")
+
+    def restore(self) -> None:
+        from django.contrib.contenttypes.models import ContentType
+
+        ids = {ct.natural_key(): ct.pk for ct in ContentType.objects.all()}
+        with transaction.atomic(), connection.cursor() as cursor:
+            for model, rows in self.rows.items():
+                fields = model._meta.local_concrete_fields
+                cursor.executemany(
+                    f"INSERT INTO {quoted(model)} ({columns(fields)}) "
+                    f"VALUES ({', '.join(['%s'] * len(fields))})",
+                    translated(rows, content_type_columns(model), ids),
+                )
+            for statement in connection.ops.sequence_reset_sql(no_style(), self.models):
+                cursor.execute(statement)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database with the demo loaded, once for the session and committed, so that
+    every test that asks for it sees it inside its own rolled-back transaction. Gives the
+    demo's rows (DemoRows)."""
+    with django_db_blocker.unblock():
+        before = table_counts()
+        load_demo()
+        tables = [table for table, count in table_counts().items() if count != before[table]]
+        # Emptying the tables the demo wrote to must give back the database it started with.
+        assert not any(before[table] for table in tables), {t: before[t] for t in tables}
+        return DemoRows(tables)
+
+
+@pytest.fixture
+def empty_library(db, django_db_setup):
+    """The database as it was before the demo was loaded: the demo's rows are deleted inside
+    this test's transaction, and are back for the next test."""
+    django_db_setup.delete()
+
+
+@pytest.fixture(autouse=True)
+def _empty_library_unless_demo(request):
+    """A test sees the demo only if it asks for it (``demo``, ``live_demo``). Any other test
+    that uses the database starts from an empty library, as before the demo was loaded once
+    for all: the demo's rows can neither clash with a test's own nor stand in for them."""
+    if "demo" in request.fixturenames:
+        return
+    marker = request.node.get_closest_marker("django_db")
+    if marker or {"db", "transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("empty_library")
+
+
+@pytest.fixture
+def demo(db, django_db_setup):
+    """The demo as ``make run`` loads it: the context library and the seed story."""
     from explainer.models import Article
 
+    if not Article.objects.exists():
+        # A transactional test before this one flushed the database.
+        django_db_setup.restore()
     return Article.objects.get()
+
+
+@pytest.fixture
+def live_demo(live_server, demo):
+    """The demo story's address on the live server, for the browser tests."""
+    return live_server.url + demo.get_absolute_url()
 
 
 def chromium_path() -> str | None:

@@ -1,10 +1,7 @@
 """What only a real browser can show: the seed story in Chromium, its links, and axe-core."""
 
-import io
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -12,21 +9,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 AXE_OPTIONS = {"resultTypes": ["violations"]}
 
 
-@pytest.fixture
-def story_url(live_server):
-    call_command("load_demo", stdout=io.StringIO())
-    from explainer.models import Article
-
-    return live_server.url + Article.objects.get().get_absolute_url()
-
-
 def assert_no_axe_violations(page):
     results = Axe().run(page, options=AXE_OPTIONS)
     assert results.violations_count == 0, results.generate_report()
 
 
-def test_story_opens_follows_a_mention_and_both_pages_pass_axe(page, story_url):
-    page.goto(story_url)
+def test_story_opens_follows_a_mention_and_both_pages_pass_axe(page, live_demo):
+    page.goto(live_demo)
 
     assert page.get_by_role("heading", level=1).inner_text() == (
         "Kim Jong-un, Putin discuss how to handle US"
@@ -46,18 +35,18 @@ def test_story_opens_follows_a_mention_and_both_pages_pass_axe(page, story_url):
 
 
 @pytest.mark.parametrize("width,height", [(320, 640), (1280, 900)])
-def test_story_page_fits_narrow_and_wide_screens(page, story_url, width, height):
+def test_story_page_fits_narrow_and_wide_screens(page, live_demo, width, height):
     page.set_viewport_size({"width": width, "height": height})
 
-    page.goto(story_url)
+    page.goto(live_demo)
 
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width
     assert_no_axe_violations(page)
 
 
-def test_keyboard_reaches_mentions_as_links(page, story_url):
-    page.goto(story_url)
+def test_keyboard_reaches_mentions_as_links(page, live_demo):
+    page.goto(live_demo)
 
     for _ in range(40):
         page.keyboard.press("Tab")
@@ -73,7 +62,7 @@ def test_keyboard_reaches_mentions_as_links(page, story_url):
     page.wait_for_url("**/actors/kim-jong-un/")
 
 
-def test_home_and_not_found_pages_pass_axe(page, live_server, story_url):
+def test_home_and_not_found_pages_pass_axe(page, live_server, live_demo):
     page.goto(live_server.url + "/")
     assert_no_axe_violations(page)
 
@@ -89,11 +78,11 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-def test_story_and_an_open_card_cause_no_csp_violations(page, story_url):
+def test_story_and_an_open_card_cause_no_csp_violations(page, live_demo):
     # Init scripts are injected by the browser's debugging protocol, not by the page, so
     # the page's own policy does not apply to the listener itself.
     page.add_init_script(CSP_LISTENER)
-    page.goto(story_url)
+    page.goto(live_demo)
 
     page.locator(".story-body a.mention", has_text="Ri Yong-ho").click()
     dialog = page.get_by_role("dialog", name="Ri Yong-ho")
@@ -104,7 +93,7 @@ def test_story_and_an_open_card_cause_no_csp_violations(page, story_url):
     assert page.console_errors == []
 
 
-def test_header_search_shows_live_results_and_announces_them(page, story_url, live_server):
+def test_header_search_shows_live_results_and_announces_them(page, live_demo, live_server):
     page.goto(live_server.url + "/")
 
     page.get_by_role("searchbox", name="Search stories, people, places and topics").fill("김정은")
@@ -118,7 +107,7 @@ def test_header_search_shows_live_results_and_announces_them(page, story_url, li
     assert page.console_errors == []
 
 
-def test_search_page_works_without_javascript(browser, story_url, live_server):
+def test_search_page_works_without_javascript(browser, live_demo, live_server):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
 

@@ -2,13 +2,11 @@
 card, fetching, layout and axe-core (static/explainer/cards.js and cards.css)."""
 
 import gzip
-import io
 from contextlib import contextmanager
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,14 +18,6 @@ PHONE = {"width": 390, "height": 844}
 # a card that should not appear to have appeared, or one that should stay to have gone.
 DWELL_MS = 1000
 CARDS_JS = settings.BASE_DIR / "static" / "explainer" / "cards.js"
-
-
-@pytest.fixture
-def story(live_server):
-    call_command("load_demo", stdout=io.StringIO())
-    from explainer.models import Article
-
-    return live_server.url + Article.objects.get().get_absolute_url()
 
 
 @pytest.fixture
@@ -126,9 +116,11 @@ def assert_no_axe_violations(page):
     assert results.violations_count == 0, results.generate_report()
 
 
-def test_hovered_card_stays_while_pointer_is_on_mention_or_card_and_closes_after(desktop, story):
+def test_hovered_card_stays_while_pointer_is_on_mention_or_card_and_closes_after(
+    desktop, live_demo
+):
     page = desktop
-    page.goto(story)
+    page.goto(live_demo)
     ri = mention(page, "ri-yong-ho")
 
     hover(page, ri)
@@ -145,9 +137,9 @@ def test_hovered_card_stays_while_pointer_is_on_mention_or_card_and_closes_after
     assert page.console_errors == []
 
 
-def test_escape_hides_hovered_card_without_moving_focus(desktop, story):
+def test_escape_hides_hovered_card_without_moving_focus(desktop, live_demo):
     page = desktop
-    page.goto(story)
+    page.goto(live_demo)
     switch = page.get_by_role("button", name="Context cards")
     switch.focus()
     hover(page, mention(page, "vladimir-putin"))
@@ -161,9 +153,9 @@ def test_escape_hides_hovered_card_without_moving_focus(desktop, story):
     expect(page.locator(".card-pop")).to_be_hidden()
 
 
-def test_pointer_passing_over_a_mention_opens_and_fetches_nothing(desktop, story):
+def test_pointer_passing_over_a_mention_opens_and_fetches_nothing(desktop, live_demo):
     page = desktop
-    page.goto(story)
+    page.goto(live_demo)
     requests = card_requests(page, "/actors/ri-yong-ho/")
     ri = mention(page, "ri-yong-ho")
     ri.scroll_into_view_if_needed()
@@ -180,9 +172,9 @@ def test_pointer_passing_over_a_mention_opens_and_fetches_nothing(desktop, story
     assert requests == []
 
 
-def test_card_never_covers_its_mention_and_flips_above_at_the_bottom_edge(desktop, story):
+def test_card_never_covers_its_mention_and_flips_above_at_the_bottom_edge(desktop, live_demo):
     page = desktop
-    page.goto(story)
+    page.goto(live_demo)
     ri = mention(page, "ri-yong-ho")
     ri.scroll_into_view_if_needed()
     # Put the mention 40 px above the viewport's bottom edge: no room for a card below.
@@ -203,9 +195,9 @@ def test_card_never_covers_its_mention_and_flips_above_at_the_bottom_edge(deskto
     assert pop["x"] >= 0 and pop["x"] + pop["width"] <= DESKTOP["width"]
 
 
-def test_keyboard_focus_describes_the_mention_and_enter_pins_a_labelled_dialog(desktop, story):
+def test_keyboard_focus_describes_the_mention_and_enter_pins_a_labelled_dialog(desktop, live_demo):
     page = desktop
-    page.goto(story)
+    page.goto(live_demo)
     kim = mention(page, "kim-jong-un")
     for _ in range(40):
         page.keyboard.press("Tab")
@@ -224,7 +216,7 @@ def test_keyboard_focus_describes_the_mention_and_enter_pins_a_labelled_dialog(d
     expect(dialog).not_to_have_attribute("aria-modal", "true")
     expect(page.get_by_role("button", name="Close card: Kim Jong-un")).to_be_visible()
     assert page.evaluate("document.querySelector('[role=dialog]').contains(document.activeElement)")
-    assert page.url == story
+    assert page.url == live_demo
 
     page.keyboard.press("Escape")
 
@@ -235,9 +227,9 @@ def test_keyboard_focus_describes_the_mention_and_enter_pins_a_labelled_dialog(d
     assert page.console_errors == []
 
 
-def test_tabbing_out_of_a_pinned_card_continues_after_its_mention(desktop, story):
+def test_tabbing_out_of_a_pinned_card_continues_after_its_mention(desktop, live_demo):
     page = desktop
-    page.goto(story)
+    page.goto(live_demo)
     kim = mention(page, "kim-jong-un")
     kim.focus()
     page.keyboard.press("Enter")
@@ -259,9 +251,9 @@ def test_tabbing_out_of_a_pinned_card_continues_after_its_mention(desktop, story
     expect(mention(page, "kim-putin-summit-2019")).to_be_focused()
 
 
-def test_tap_on_a_phone_opens_a_bottom_sheet_and_never_navigates(browser, story):
+def test_tap_on_a_phone_opens_a_bottom_sheet_and_never_navigates(browser, live_demo):
     with open_page(browser, viewport=PHONE, has_touch=True, is_mobile=True) as page:
-        page.goto(story)
+        page.goto(live_demo)
         putin = mention(page, "vladimir-putin")
 
         putin.tap()
@@ -298,13 +290,13 @@ def test_tap_on_a_phone_opens_a_bottom_sheet_and_never_navigates(browser, story)
         page.get_by_role("heading", level=1).tap()
 
         expect(sheet).to_be_hidden()
-        assert page.url == story
+        assert page.url == live_demo
         assert page.console_errors == []
 
 
-def test_without_javascript_a_mention_is_a_link_to_its_entry(browser, story):
+def test_without_javascript_a_mention_is_a_link_to_its_entry(browser, live_demo):
     with open_page(browser, viewport=DESKTOP, java_script_enabled=False) as page:
-        page.goto(story)
+        page.goto(live_demo)
         expect(page.locator(".cards-toggle")).to_be_hidden()
 
         mention(page, "ri-yong-ho").click()
@@ -316,21 +308,21 @@ def test_without_javascript_a_mention_is_a_link_to_its_entry(browser, story):
 @pytest.mark.parametrize(
     "click", [{"modifiers": ["ControlOrMeta"]}, {"button": "middle"}], ids=["ctrl", "middle"]
 )
-def test_modified_or_middle_click_opens_the_entry_not_a_card(desktop, story, click):
+def test_modified_or_middle_click_opens_the_entry_not_a_card(desktop, live_demo, click):
     page = desktop
-    page.goto(story)
+    page.goto(live_demo)
 
     with page.context.expect_page() as opened:
         mention(page, "ri-yong-ho").click(**click)
 
     opened.value.wait_for_url("**/actors/ri-yong-ho/**")
     expect(page.get_by_role("dialog")).to_have_count(0)
-    assert page.url == story
+    assert page.url == live_demo
 
 
-def test_turning_cards_off_makes_mentions_plain_links_and_is_remembered(browser, story):
+def test_turning_cards_off_makes_mentions_plain_links_and_is_remembered(browser, live_demo):
     with open_page(browser, viewport=DESKTOP, has_touch=True) as page:
-        page.goto(story)
+        page.goto(live_demo)
         requests = card_requests(page, "/actors/kim-jong-un/")
         switch = page.get_by_role("button", name="Context cards")
         kim = mention(page, "kim-jong-un")
@@ -363,10 +355,10 @@ def test_turning_cards_off_makes_mentions_plain_links_and_is_remembered(browser,
         assert page.console_errors == []
 
 
-def test_card_fragment_opens_the_story_with_that_card_pinned(desktop, story):
+def test_card_fragment_opens_the_story_with_that_card_pinned(desktop, live_demo):
     page = desktop
 
-    page.goto(story + "#card-ri-yong-ho")
+    page.goto(live_demo + "#card-ri-yong-ho")
 
     dialog = page.get_by_role("dialog", name="Ri Yong-ho")
     expect(dialog).to_be_visible()
@@ -379,14 +371,14 @@ def test_card_fragment_opens_the_story_with_that_card_pinned(desktop, story):
     assert page.console_errors == []
 
 
-def test_each_card_is_fetched_at_most_once_per_page_view(desktop, story):
+def test_each_card_is_fetched_at_most_once_per_page_view(desktop, live_demo):
     from explainer.models import Article
 
     article = Article.objects.get()
     article.link_every_mention = True
     article.save()
     page = desktop
-    page.goto(story)
+    page.goto(live_demo)
     requests = card_requests(page, "/actors/kim-jong-un/")
     first, second = mention(page, "kim-jong-un", 0), mention(page, "kim-jong-un", 1)
     shown = card(page, "kim-jong-un")
@@ -407,9 +399,9 @@ def test_each_card_is_fetched_at_most_once_per_page_view(desktop, story):
     assert page.console_errors == []
 
 
-def test_opening_a_card_does_not_move_the_story(desktop, story):
+def test_opening_a_card_does_not_move_the_story(desktop, live_demo):
     page = desktop
-    page.goto(story)
+    page.goto(live_demo)
     watched = [
         ".story-body > p:first-child",
         ".story-body > p:nth-child(2)",
@@ -431,7 +423,7 @@ def test_opening_a_card_does_not_move_the_story(desktop, story):
     assert page.evaluate("document.documentElement.scrollWidth") == width
 
 
-def test_failed_card_fetch_shows_a_message_and_the_read_more_link(desktop, story):
+def test_failed_card_fetch_shows_a_message_and_the_read_more_link(desktop, live_demo):
     page = desktop
 
     def fail_card(route):
@@ -441,7 +433,7 @@ def test_failed_card_fetch_shows_a_message_and_the_read_more_link(desktop, story
             route.continue_()
 
     page.route("**/actors/ri-yong-ho/**", fail_card)
-    page.goto(story)
+    page.goto(live_demo)
 
     hover(page, mention(page, "ri-yong-ho"))
 
@@ -462,11 +454,11 @@ def test_failed_card_fetch_shows_a_message_and_the_read_more_link(desktop, story
     [(DESKTOP, "light"), (PHONE, "light"), (DESKTOP, "dark")],
     ids=["desktop", "phone", "desktop-dark"],
 )
-def test_story_with_and_without_a_pinned_card_passes_axe(browser, story, viewport, scheme):
+def test_story_with_and_without_a_pinned_card_passes_axe(browser, live_demo, viewport, scheme):
     phone = viewport == PHONE
     options = {"has_touch": phone, "is_mobile": phone, "color_scheme": scheme}
     with open_page(browser, viewport=viewport, **options) as page:
-        page.goto(story)
+        page.goto(live_demo)
         expect(page.get_by_role("button", name="Context cards")).to_be_visible()
         assert_no_axe_violations(page)
 
@@ -480,9 +472,9 @@ def test_story_with_and_without_a_pinned_card_passes_axe(browser, story, viewpor
         assert page.console_errors == []
 
 
-def test_cards_open_without_animation_for_readers_who_prefer_reduced_motion(browser, story):
+def test_cards_open_without_animation_for_readers_who_prefer_reduced_motion(browser, live_demo):
     with open_page(browser, viewport=DESKTOP, reduced_motion="reduce") as page:
-        page.goto(story)
+        page.goto(live_demo)
 
         hover(page, mention(page, "kim-jong-un"))
 
@@ -491,9 +483,9 @@ def test_cards_open_without_animation_for_readers_who_prefer_reduced_motion(brow
         assert pop.evaluate("(el) => getComputedStyle(el).animationName") == "none"
 
 
-def test_print_drops_cards_and_switch_and_ends_with_the_glossary(desktop, story):
+def test_print_drops_cards_and_switch_and_ends_with_the_glossary(desktop, live_demo):
     page = desktop
-    page.goto(story)
+    page.goto(live_demo)
     mention(page, "ri-yong-ho").click()
     expect(page.get_by_role("dialog", name="Ri Yong-ho")).to_be_visible()
 
