@@ -14,11 +14,15 @@ SEED_STORY = PROJECT_DIR / "explainer" / "demo" / "korea-times-2019-04-25-kim-pu
 
 def pytest_configure(config):
     """Tasks run at once, inside the test's transaction, unless DJANGO_TASKS_BACKEND says
-    otherwise; tests that start a real worker (tests/test_worker.py) choose their own."""
-    if os.environ.get("DJANGO_TASKS_BACKEND"):
-        return
+    otherwise; tests that start a real worker (tests/test_worker.py) choose their own.
+    Passwords hash fast: every admin test logs a user in, and the real hasher is slow on
+    purpose."""
     from django.conf import settings
     from django.core.signals import setting_changed
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if os.environ.get("DJANGO_TASKS_BACKEND"):
+        return
 
     settings.TASKS_BACKEND = "immediate"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
