@@ -16,7 +16,7 @@ import functools
 import html
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 CONTEXT_CHARS = 32
@@ -73,22 +73,23 @@ def _fold_char(ch: str, *, keep_case: bool) -> str:
     return lowered if len(lowered) == 1 else ch
 
 
-class _FoldTable(dict):
-    """``str.translate`` table for ``fold``, filled as characters are met: folding runs
-    over every character of every story, and translate does it at C speed."""
+class TranslationTable(dict):
+    """A ``str.translate`` table that converts each character once, when it is first met,
+    with ``convert``: text runs over every character of every story, and translate does
+    that at C speed."""
 
-    def __init__(self, *, keep_case: bool) -> None:
+    def __init__(self, convert: Callable[[str], str]) -> None:
         super().__init__()
-        self.keep_case = keep_case
+        self.convert = convert
 
     def __missing__(self, code: int) -> str:
-        folded = _fold_char(chr(code), keep_case=self.keep_case)
-        self[code] = folded
-        return folded
+        converted = self.convert(chr(code))
+        self[code] = converted
+        return converted
 
 
-_FOLD = _FoldTable(keep_case=False)
-_FOLD_KEEP_CASE = _FoldTable(keep_case=True)
+_FOLD = TranslationTable(functools.partial(_fold_char, keep_case=False))
+_FOLD_KEEP_CASE = TranslationTable(functools.partial(_fold_char, keep_case=True))
 
 
 def fold(text: str, *, keep_case: bool = False) -> str:
@@ -113,7 +114,7 @@ def _word_starts(text: str) -> list[int]:
     return [i for i, flag in enumerate(flags) if not (flag and i > 0 and flags[i - 1])]
 
 
-def _is_hangul(ch: str) -> bool:
+def is_hangul(ch: str) -> bool:
     return "\uac00" <= ch <= "\ud7a3"
 
 
@@ -198,7 +199,7 @@ class Matcher:
     def _ends_on_boundary(text: str, end: int) -> bool:
         if end >= len(text) or not is_word_char(text[end - 1]) or not is_word_char(text[end]):
             return True
-        if _is_hangul(text[end - 1]) and _is_hangul(text[end]):
+        if is_hangul(text[end - 1]) and is_hangul(text[end]):
             tail_end = end
             while tail_end < len(text) and is_word_char(text[tail_end]):
                 tail_end += 1

@@ -23,7 +23,7 @@ from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
-from .linking import fold, is_word_char, parse_html
+from .linking import TranslationTable, fold, is_hangul, is_word_char, parse_html
 
 # A trigram index cannot answer a query shorter than a trigram.
 MIN_SUBSTRING_CHARS = 3
@@ -42,19 +42,15 @@ _PG_TSQUERY = (
 )
 
 
-class _IndexCharTable(dict):
-    """``str.translate`` table from a character to its indexed form, filled as characters
-    are met: folded like the linker folds it if it is a word character, else a space."""
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        # "_" counts as a word character for the linker, but both databases' tokenizers
-        # split words on it; splitting here too keeps stored words and query words alike.
-        self[code] = fold(char) if char != "_" and is_word_char(char) else " "
-        return self[code]
+def _index_char(char: str) -> str:
+    # "_" counts as a word character for the linker, but both databases' tokenizers split
+    # words on it; splitting here too keeps stored words and query words alike.
+    return fold(char) if char != "_" and is_word_char(char) else " "
 
 
-_INDEX_CHARS = _IndexCharTable()
+# Each character in its indexed form: folded as the linker folds it if it is a word
+# character, else a space.
+_INDEX_CHARS = TranslationTable(_index_char)
 
 
 def index_words(text: str) -> str:
@@ -69,10 +65,6 @@ def story_index_text(body_html: str) -> str:
     The nodes are joined with a space because the linker matches inside one text node, so
     "<p>Kim</p><p>Jong</p>" must give the words "kim jong", never "kimjong"."""
     return index_words(" ".join(node.text for node in parse_html(body_html).text_nodes))
-
-
-def _is_hangul(char: str) -> bool:
-    return "\uac00" <= char <= "\ud7a3"
 
 
 def _sqlite_phrase(text: str, *, prefix: bool = False) -> str:
@@ -94,7 +86,7 @@ def _alias_sql(normalized_alias: str) -> tuple[str, list[str]] | None:
     if not words:
         return None
     # Korean attaches particles to the noun ("김정은은"), so the story's word may be longer.
-    last_is_prefix = _is_hangul(normalized_alias[-1])
+    last_is_prefix = is_hangul(normalized_alias[-1])
     if _vendor() == "sqlite":
         terms = [_sqlite_phrase(word) for word in words[:-1]]
         terms.append(_sqlite_phrase(words[-1], prefix=last_is_prefix))
