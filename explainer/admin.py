@@ -404,11 +404,6 @@ class ArticleAdmin(RevisionAdmin):
             ]
         return form
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # Editors' mention edits are saved after the article: relink once both are in.
-        relinking.request_relink(stories=[form.instance.pk], subject=("article", form.instance.pk))
-
 
 @admin.register(Alias)
 class AliasAdmin(admin.ModelAdmin):

@@ -27,9 +27,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Model, Q
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks.backends.immediate import ImmediateBackend
+from django_tasks_db import DatabaseBackend
 
 from .linking import (
     Hit,
@@ -50,6 +52,13 @@ logger = logging.getLogger(__name__)
 # the per-task overhead is nothing next to the relinks.
 CHUNK_SIZE = 100
 MAX_ATTEMPTS = 5
+# Back off between attempts: 5 s, 10 s, 20 s, 40 s.
+RETRY_DELAY_SECONDS = 5
+
+
+def chunked(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), CHUNK_SIZE):
+        yield ids[start : start + CHUNK_SIZE]
 
 
 # 1. The library --------------------------------------------------------------------------
@@ -202,6 +211,16 @@ def ref_of(mention: Mention) -> EntryRef:
     return EntryRef("note", note.pk, note.slug, note.kind, note.is_published)
 
 
+def _locate_again(text: str, mention: Mention) -> int | None:
+    return locate(
+        text=text,
+        quote=mention.quote,
+        prefix=mention.prefix,
+        suffix=mention.suffix,
+        near=mention.start or 0,
+    )
+
+
 def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
     return any(start < other_end and other_start < end for other_start, other_end in spans)
 
@@ -264,13 +283,7 @@ def link_article(
     editor_mentions = [m for m in existing if m.origin == Mention.Origin.EDITOR]
     for mention in sorted(editor_mentions, key=lambda m: (m.start is None, m.start or 0, m.pk)):
         refs[id(mention)] = ref_of(mention)
-        position = locate(
-            text=text,
-            quote=mention.quote,
-            prefix=mention.prefix,
-            suffix=mention.suffix,
-            near=mention.start or 0,
-        )
+        position = _locate_again(text, mention)
         end = None if position is None else position + len(mention.quote)
         if (
             position is None
@@ -355,13 +368,7 @@ def _reconcile_automatic(
             unplaced.append(mention)
     stale: list[Mention] = []
     for mention in unplaced:
-        position = locate(
-            text=text,
-            quote=mention.quote,
-            prefix=mention.prefix,
-            suffix=mention.suffix,
-            near=mention.start or 0,
-        )
+        position = _locate_again(text, mention)
         hit = by_start.get(position) if position is not None else None
         if hit is not None and position not in claimed and hit.target == refs[id(mention)].key:
             claimed[position] = mention
@@ -394,28 +401,33 @@ def article_preview(article: Article) -> LinkResult:
 
 # 3. Writing it ------------------------------------------------------------------------------
 
-ARTICLE_FIELDS = ("body_html", "link_every_mention", "published_at", "slug")
-
 
 def _tracked(mention: Mention) -> tuple:
     return tuple(getattr(mention, name) for name in MENTION_FIELDS)
 
 
-def relink_story(article_id: int) -> bool:
+def relink_story(article_id: int, *, library: Library | None = None) -> bool:
     """Relink one story in its own transaction and mark every request made before it
-    began as done. False if the story no longer exists."""
+    began as done. False if the story no longer exists. ``library`` is the current one
+    when not given."""
+    # stories.py renders the page and imports this module for previews.
+    from . import stories
+
     started_at = timezone.now()
     with transaction.atomic():
         # The row lock makes two workers relinking one story take turns (PostgreSQL;
         # SQLite writes one transaction at a time anyway).
         article = (
-            Article.objects.select_for_update().only(*ARTICLE_FIELDS).filter(pk=article_id).first()
+            Article.objects.select_for_update()
+            .defer(*stories.UNREAD_FIELDS)
+            .filter(pk=article_id)
+            .first()
         )
         if article is None:
             return False
         existing = mentions_on_record(article)
         before = {mention.pk: _tracked(mention) for mention in existing}
-        result = link_article(article, library=current_library(), existing=existing)
+        result = link_article(article, library=library or current_library(), existing=existing)
         if result.stale:
             Mention.objects.filter(pk__in=[m.pk for m in result.stale]).delete()
         Mention.objects.bulk_create([m for m in result.automatic if m.pk is None])
@@ -428,13 +440,12 @@ def relink_story(article_id: int) -> bool:
             Mention.objects.bulk_update(changed, MENTION_FIELDS)
         # rendered_at versions the cached story page: it moves even when the links did
         # not, since the job may be for an entry's description the page shows.
+        article.linked_body_html, article.rendered_at = result.linked_html, timezone.now()
         Article.objects.filter(pk=article_id).update(
-            linked_body_html=result.linked_html, rendered_at=timezone.now()
+            linked_body_html=article.linked_body_html, rendered_at=article.rendered_at
         )
         # The page readers get without a cache, for that rendered_at, in this transaction.
-        from .stories import store_page
-
-        store_page(article_id)
+        stories.store_page(article)
         PendingRelink.objects.filter(article_id=article_id, requested_at__lte=started_at).delete()
     return True
 
@@ -455,12 +466,15 @@ def relink_stories(article_ids: Iterable[int]) -> RelinkSummary:
     """Relink each story in its own transaction (what a worker's task runs). A story that
     fails is recorded on its pending rows, with the error, and never stops the others."""
     summary = RelinkSummary()
+    # One library for the chunk: an alias edited meanwhile asks for its own relinks, which
+    # a relink that started before it never answers (``requested_at``).
+    library = current_library()
     for article_id in article_ids:
         PendingRelink.objects.filter(article_id=article_id, failed_at=None).update(
             claimed_at=timezone.now()
         )
         try:
-            if relink_story(article_id):
+            if relink_story(article_id, library=library):
                 summary.relinked += 1
             else:
                 summary.gone += 1
@@ -505,13 +519,23 @@ class Batch:
     phrases: set[str] = field(default_factory=set)
     everything: bool = False
     reasons: list[str] = field(default_factory=list)
-    subject: tuple[str, int] | None = None
+    subject: Model | None = None
     snapshots: dict[str, object] = field(default_factory=dict)
     user_id: int | None = None
     job: RelinkJob | None = None
 
     def __bool__(self) -> bool:
         return bool(self.stories or self.entries or self.phrases or self.everything)
+
+    def add(self, *, stories, entries, phrases, everything, reason, subject) -> None:
+        self.stories.update(stories)
+        self.entries.update(entries)
+        self.phrases.update(phrase for phrase in phrases if phrase)
+        self.everything = self.everything or everything
+        if reason and reason not in self.reasons:
+            self.reasons.append(reason)
+        if subject is not None and self.subject is None:
+            self.subject = subject
 
 
 _batch: contextvars.ContextVar[Batch | None] = contextvars.ContextVar("relink_batch", default=None)
@@ -541,32 +565,23 @@ def request_relink(
     phrases: Iterable[str] = (),
     everything: bool = False,
     reason: str = "",
-    subject: tuple[str, int] | None = None,
+    subject: Model | None = None,
 ) -> None:
     """The one way to ask for stories to be relinked: these stories, the stories that
     mention these entries (``"actor:3"``), the stories whose text contains these alias
-    phrases (normal form), or every story. It costs the same however large the archive:
+    phrases (normal form), or every story. ``subject`` (a story or an entry) is whose
+    page shows the job's progress. It costs the same however large the archive:
     the stories are found and relinked by background workers."""
-    batch = _batch.get()
-    if batch is None:
-        with batched() as batch:
-            request_relink(
-                stories=stories,
-                entries=entries,
-                phrases=phrases,
-                everything=everything,
-                reason=reason,
-                subject=subject,
-            )
-        return
-    batch.stories.update(stories)
-    batch.entries.update(entries)
-    batch.phrases.update(phrase for phrase in phrases if phrase)
-    batch.everything = batch.everything or everything
-    if reason and reason not in batch.reasons:
-        batch.reasons.append(reason)
-    if subject is not None and batch.subject is None:
-        batch.subject = subject
+    asked = {
+        "stories": stories,
+        "entries": entries,
+        "phrases": phrases,
+        "everything": everything,
+        "reason": reason,
+        "subject": subject,
+    }
+    with batched() as batch:  # the current batch, or a batch of this request alone
+        batch.add(**asked)
 
 
 def request_snapshot(entry) -> None:
@@ -604,17 +619,19 @@ def flush(batch: Batch) -> RelinkJob | None:
     return batch.job
 
 
-def run_now(job: RelinkJob | None) -> RelinkSummary:
+def run_now(job: RelinkJob | None, *, progress=None) -> RelinkSummary:
     """Do a job's work in this process (commands that wait for their result); the tasks
-    queued for it then find nothing left to do."""
+    queued for it then find nothing left to do. ``progress(n)`` hears of each chunk done."""
     summary = RelinkSummary()
     if job is None:
         return summary
     if job.status == RelinkJob.Status.PLANNING:
         plan_job(job, enqueue=False)
     ids = list(job.pending.filter(failed_at=None).values_list("article_id", flat=True))
-    for start in range(0, len(ids), CHUNK_SIZE):
-        summary.add(relink_stories(ids[start : start + CHUNK_SIZE]))
+    for chunk in chunked(ids):
+        summary.add(relink_stories(chunk))
+        if progress is not None:
+            progress(len(chunk))
     finish_jobs([job.pk])
     return summary
 
@@ -627,27 +644,24 @@ def create_job(
     *,
     scope: dict,
     reason: str,
-    subject: tuple[str, int] | None = None,
+    subject: Model | None = None,
     user_id: int | None = None,
     enqueue: bool = True,
 ) -> RelinkJob:
-    fields: dict = {}
-    if subject is not None:
-        name, pk = subject
-        field_name = "note" if name == "backgroundnote" else name
-        model = RelinkJob._meta.get_field(field_name).related_model
-        # The subject may be what the request deleted.
-        if model.objects.filter(pk=pk).exists():
-            fields = {f"{field_name}_id": pk}
+    """Record a job and hand it to the workers."""
+    inline = (
+        not scope.get("entries")
+        and not scope.get("phrases")
+        and not scope.get("all")
+        and len(scope.get("stories", ())) <= PLAN_INLINE_MAX
+    )
+    fields = {}
+    # The subject may be what the request deleted.
+    if subject is not None and type(subject).objects.filter(pk=subject.pk).exists():
+        fields = {"article" if isinstance(subject, Article) else subject.entry_field: subject}
     with transaction.atomic():
         job = RelinkJob.objects.create(
             reason=reason, scope=scope, requested_by_id=user_id, **fields
-        )
-        inline = (
-            not scope.get("entries")
-            and not scope.get("phrases")
-            and not scope.get("all")
-            and len(scope.get("stories", ())) <= PLAN_INLINE_MAX
         )
         if inline:
             plan_job(job, enqueue=enqueue, priority=10)
@@ -664,7 +678,10 @@ def stories_in_scope(scope: dict) -> Iterator[int]:
         yield from Article.objects.order_by("pk").values_list("pk", flat=True).iterator(10000)
         return
     seen: set[int] = set()
-    candidates: list[Iterable[int]] = [scope.get("stories", [])]
+    # A story named by id may have been deleted since it was asked for.
+    candidates: list[Iterable[int]] = [
+        Article.objects.filter(pk__in=scope.get("stories", [])).values_list("pk", flat=True)
+    ]
     for key in scope.get("entries", []):
         model_name, _, pk = key.partition(":")
         column = "actor_id" if model_name == "actor" else "note_id"
@@ -688,27 +705,13 @@ def plan_job(job: RelinkJob, *, enqueue: bool = True, priority: int = 0) -> list
     """Record one pending row per story in the job's scope and hand the work to the
     workers in chunks. Safe to run again: rows already recorded are kept."""
     now = timezone.now()
-    chunks: list[list[int]] = []
-    chunk: list[int] = []
-    total = 0
-    named = set(job.scope.get("stories", []))
-    # A story named by id may have been deleted since it was asked for.
-    existing = set(Article.objects.filter(pk__in=named).values_list("pk", flat=True))
-    for article_id in stories_in_scope(job.scope):
-        if article_id in named and article_id not in existing:
-            continue
-        chunk.append(article_id)
-        total += 1
-        if len(chunk) == CHUNK_SIZE:
-            chunks.append(chunk)
-            chunk = []
-    if chunk:
-        chunks.append(chunk)
+    chunks = list(chunked(list(stories_in_scope(job.scope))))
     for ids in chunks:
         PendingRelink.objects.bulk_create(
             [PendingRelink(job=job, article_id=article_id, requested_at=now) for article_id in ids],
             ignore_conflicts=True,
         )
+    total = sum(len(ids) for ids in chunks)
     status = RelinkJob.Status.RUNNING if total else RelinkJob.Status.DONE
     RelinkJob.objects.filter(pk=job.pk).update(
         total=total, status=status, finished_at=None if total else now
@@ -729,7 +732,6 @@ def enqueue_task(task, *args, priority: int = 0) -> None:
     cannot take (Redis down) is not lost: its pending rows stay, and the sweep re-enqueues."""
     if priority:
         task = task.using(priority=priority)
-    backend = settings.TASKS["default"]["BACKEND"]
 
     def send():
         try:
@@ -737,7 +739,7 @@ def enqueue_task(task, *args, priority: int = 0) -> None:
         except Exception:
             logger.warning("Could not enqueue %s; the sweep will retry", task.name, exc_info=True)
 
-    if backend.endswith(("DatabaseBackend", "ImmediateBackend")):
+    if isinstance(task.get_backend(), DatabaseBackend | ImmediateBackend):
         send()
     else:
         transaction.on_commit(send)
@@ -757,14 +759,10 @@ def retry_later(article_ids: list[int]) -> None:
     if relink_chunk.get_backend().supports_defer:
         latest = PendingRelink.objects.filter(article_id__in=retry).order_by("-attempts").first()
         tries = latest.attempts if latest else 1
-        # Back off: 5 s, 10 s, 20 s, 40 s between attempts.
         delay = dt.timedelta(seconds=RETRY_DELAY_SECONDS * 2 ** max(tries - 1, 0))
         enqueue_task(relink_chunk.using(run_after=timezone.now() + delay), retry)
     else:
         enqueue_task(relink_chunk, retry)
-
-
-RETRY_DELAY_SECONDS = 5
 
 
 def stale_after() -> dt.timedelta:
@@ -789,8 +787,7 @@ def sweep() -> int:
         .distinct()
         .order_by("article_id")
     )
-    for start in range(0, len(ids), CHUNK_SIZE):
-        chunk = ids[start : start + CHUNK_SIZE]
+    for chunk in chunked(ids):
         PendingRelink.objects.filter(article_id__in=chunk, failed_at=None).update(
             claimed_at=timezone.now()
         )
@@ -806,16 +803,15 @@ def engine_is_idle() -> bool:
     from .tasks import relink_chunk
 
     backend = relink_chunk.get_backend()
-    name = type(backend).__name__
-    if name == "DatabaseBackend":
+    if isinstance(backend, DatabaseBackend):
         from django_tasks_db.models import DBTaskResult
 
         return not DBTaskResult.objects.ready().filter(task_path=relink_chunk.module_path).exists()
-    if name == "RQBackend":
-        import django_rq
+    if isinstance(backend, ImmediateBackend):
+        return True
+    import django_rq
 
-        return django_rq.get_queue(relink_chunk.queue_name).count == 0
-    return True
+    return django_rq.get_queue(relink_chunk.queue_name).count == 0
 
 
 def retry_failed(job: RelinkJob) -> int:
@@ -826,8 +822,8 @@ def retry_failed(job: RelinkJob) -> int:
     ids = list(rows.values_list("article_id", flat=True))
     rows.update(failed_at=None, attempts=0, claimed_at=None, requested_at=timezone.now())
     RelinkJob.objects.filter(pk=job.pk).update(status=RelinkJob.Status.RUNNING, finished_at=None)
-    for start in range(0, len(ids), CHUNK_SIZE):
-        enqueue_task(relink_chunk, ids[start : start + CHUNK_SIZE])
+    for chunk in chunked(ids):
+        enqueue_task(relink_chunk, chunk)
     return len(ids)
 
 
@@ -854,13 +850,12 @@ class Progress:
     def label(self) -> str:
         if self.total is None:
             return "Relinking: finding the stories that may change…"
+        stories = f"{self.total:,} {'story' if self.total == 1 else 'stories'}"
         if self.is_finished:
             failed = f"; {self.failed:,} failed" if self.failed else ""
-            story = "story" if self.total == 1 else "stories"
-            return f"Relinked {self.done:,} of {self.total:,} {story}{failed}."
-        story = "story" if self.total == 1 else "stories"
+            return f"Relinked {self.done:,} of {stories}{failed}."
         failed = f", {self.failed:,} failed" if self.failed else ""
-        return f"Relinking {self.total:,} {story}: {self.done:,} done{failed}."
+        return f"Relinking {stories}: {self.done:,} done{failed}."
 
     @property
     def errors(self) -> list[PendingRelink]:

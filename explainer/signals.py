@@ -33,7 +33,7 @@ def relink_after_story_saved(sender, instance: Article, **kwargs):
     request_relink(
         stories=[instance.pk],
         reason=f"Story saved: {instance.headline[:200]}",
-        subject=("article", instance.pk),
+        subject=instance,
     )
 
 
@@ -45,7 +45,7 @@ def relink_after_alias_saved(sender, instance: Alias, **kwargs):
         phrases=[instance.normalized],
         entries=[entry.entry_key],
         reason=f"Alias “{instance.text}” saved for {entry}",
-        subject=(entry._meta.model_name, entry.pk),
+        subject=entry,
     )
 
 
@@ -60,7 +60,7 @@ def relink_after_alias_deleted(sender, instance: Alias, origin=None, **kwargs):
         request_relink(
             entries=[entry.entry_key],
             reason=f"Alias “{instance.text}” removed from {entry}",
-            subject=(entry._meta.model_name, entry.pk),
+            subject=entry,
         )
 
 
@@ -92,7 +92,7 @@ def relink_after_entry_saved(sender, instance, created: bool, **kwargs):
         entries=[instance.entry_key],
         phrases=phrases,
         reason=f"Entry edited: {instance}",
-        subject=(instance._meta.model_name, instance.pk),
+        subject=instance,
     )
 
 
@@ -112,9 +112,15 @@ def unlink_entry_before_delete(sender, instance, **kwargs):
     LibraryVersion.bump()
 
 
-def deleted_with_an_entry(origin) -> bool:
+def deleted_along_with(origin, *models) -> bool:
+    """Whether a deletion comes from deleting one of ``models`` (Django's ``origin``): its
+    own handlers then speak for it, and relinking what is going away would only fail."""
     origin_model = origin.model if isinstance(origin, QuerySet) else type(origin)
-    return origin_model in (Actor, BackgroundNote)
+    return origin_model in models
+
+
+def deleted_with_an_entry(origin) -> bool:
+    return deleted_along_with(origin, Actor, BackgroundNote)
 
 
 @receiver(post_save, sender=Alias)
@@ -128,11 +134,11 @@ def deleted_with_an_entry(origin) -> bool:
 def refresh_entry_after_child_changed(sender, instance, origin=None, **kwargs):
     if origin is not None and deleted_with_an_entry(origin):
         return
-    entry = (
-        Actor.objects.filter(pk=instance.actor_id).first()
-        if getattr(instance, "actor_id", None)
-        else BackgroundNote.objects.filter(pk=getattr(instance, "note_id", None)).first()
-    )
+    try:
+        # The row's own entry, loaded once: an alias's relink handler has it already.
+        entry = getattr(instance, "actor", None) or getattr(instance, "note", None)
+    except (Actor.DoesNotExist, BackgroundNote.DoesNotExist):
+        return
     if entry is None:
         return
     request_snapshot(entry)
@@ -141,7 +147,7 @@ def refresh_entry_after_child_changed(sender, instance, origin=None, **kwargs):
         request_relink(
             entries=[entry.entry_key],
             reason=f"Entry edited: {entry}",
-            subject=(entry._meta.model_name, entry.pk),
+            subject=entry,
         )
 
 
@@ -176,11 +182,7 @@ def relink_after_entry_deleted(sender, instance, **kwargs):
 def touch_story_after_figure_changed(sender, instance, origin=None, **kwargs):
     # The story page shows its figures: a new rendered_at makes readers' pages fresh at
     # once (rendered in full), and the relink stores the page again.
+    if origin is not None and deleted_along_with(origin, Article):
+        return
     Article.objects.filter(pk=instance.article_id).update(rendered_at=timezone.now())
-    deleting_story = isinstance(origin, Article) or getattr(origin, "model", None) is Article
-    if not deleting_story:
-        request_relink(
-            stories=[instance.article_id],
-            reason=f"Figure changed: {instance}",
-            subject=("article", instance.article_id),
-        )
+    request_relink(stories=[instance.article_id], reason=f"Figure changed: {instance}")

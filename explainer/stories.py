@@ -219,13 +219,13 @@ STORED_PAGE_FIELDS = [
 UNREAD_FIELDS = ["body", "match_text", "page_html", "page_json_ld"]
 
 
-def store_page(article_id: int) -> None:
-    """Render the story's page (its ``#story`` partial and its JSON-LD) from the database
-    and store it for the story's ``rendered_at``, in one UPDATE. Relinking calls it inside
+def store_page(article: Article) -> None:
+    """Render the story's page (its ``#story`` partial and its JSON-LD) for the story as
+    just relinked (loaded without ``UNREAD_FIELDS``) and store it for its ``rendered_at``,
+    in one UPDATE. Relinking calls it inside
     its transaction, after writing the linked body: readers see the old page or the new."""
-    article = Article.objects.defer(*UNREAD_FIELDS).get(pk=article_id)
     story_groups = entries_in_story(article)
-    Article.objects.filter(pk=article_id).update(
+    Article.objects.filter(pk=article.pk).update(
         page_html=loader.render_to_string(STORY_PARTIAL, story_parts(article, story_groups)),
         page_json_ld=json.dumps(json_ld(article, story_groups), ensure_ascii=False),
         page_rendered_at=article.rendered_at,

@@ -28,21 +28,15 @@ class Command(BaseCommand):
         if background:
             self.stdout.write(f"Queued job {job.pk}: {reason}.")
             return
-        chunks = relinking.plan_job(job, enqueue=False) if job.total is None else None
-        if chunks is None:
-            chunks = [list(job.pending.values_list("article_id", flat=True))]
-        summary = relinking.RelinkSummary()
+        if job.status == job.Status.PLANNING:
+            relinking.plan_job(job, enqueue=False)
         with tqdm(
             total=job.total or 0,
             unit="story",
             file=self.stderr,
             disable=options["verbosity"] == 0,
         ) as bar:
-            for ids in chunks:
-                done = relinking.relink_stories(ids)
-                summary.add(done)
-                bar.update(len(ids))
-        relinking.finish_jobs([job.pk])
+            summary = relinking.run_now(job, progress=bar.update)
         self.stdout.write(
             f"Relinked {summary.relinked:,} of {job.total:,} stories ({reason}); "
             f"{summary.gone:,} no longer exist; {len(summary.failed):,} failed."
@@ -59,7 +53,7 @@ class Command(BaseCommand):
             article = Article.objects.filter(slug=story).first()
             if article is None:
                 raise CommandError(f"No story has the slug “{story}”.")
-            return {"stories": [article.pk]}, f"Story relinked: {article}", ("article", article.pk)
+            return {"stories": [article.pk]}, f"Story relinked: {article}", article
         for model in (Actor, BackgroundNote):
             found = model.objects.filter(slug=entry).first()
             if found is not None:
@@ -67,6 +61,6 @@ class Command(BaseCommand):
                 return (
                     {"entries": [found.entry_key], "phrases": phrases},
                     f"Stories naming {found} relinked",
-                    (found._meta.model_name, found.pk),
+                    found,
                 )
         raise CommandError(f"No actor or background note has the slug “{entry}”.")
