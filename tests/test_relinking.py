@@ -4,12 +4,12 @@ for the work, costs the same however large the archive, and shows its progress."
 import io
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from explainer import relinking, snapshots
-from explainer.models import Alias, Article, LibraryVersion, PendingRelink, RelinkJob
+from explainer.models import Actor, Article, LibraryVersion, PendingRelink, RelinkJob
 from tests.factories import make_actor, make_article
 from tests.test_admin import admin_form, change_url
 
@@ -102,6 +102,30 @@ def test_story_page_in_admin_says_its_links_are_pending(admin_client, queued):
     assert f'hx-get="/admin/explainer/article/{article.pk}/relink-status/"' in page
 
 
+def test_story_relink_status_partial_says_pending_then_up_to_date(admin_client, queued):
+    article = make_article(body="<p>Putin spoke.</p>")
+    status_url = f"/admin/explainer/article/{article.pk}/relink-status/"
+
+    pending = admin_client.get(status_url, headers={"HX-Request": "true"}).content.decode()
+    relinking.relink_stories([article.pk])
+    done = admin_client.get(status_url, headers={"HX-Request": "true"}).content.decode()
+
+    assert "Relinking this story" in pending
+    assert f'hx-get="{status_url}"' in pending
+    assert "<html" not in pending
+    assert "Links are up to date" in done
+    assert "hx-get" not in done  # up to date: it stops asking
+
+
+def test_story_relink_status_partial_needs_staff(client, queued):
+    article = make_article(body="<p>Putin spoke.</p>")
+
+    response = client.get(f"/admin/explainer/article/{article.pk}/relink-status/")
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
 def test_entry_save_query_count_does_not_grow_with_the_archive(
     admin_client, queued, django_assert_max_num_queries
 ):
@@ -165,7 +189,9 @@ def test_matcher_is_rebuilt_only_when_the_library_changes():
     assert again is first
     assert after_alias is not first
     assert after_alias.version == LibraryVersion.current()
-    assert "choe son hui" in {alias.normalized for alias in Alias.objects.all()}
+    assert [hit.target for hit in after_alias.matcher.find("Choe Son-hui met Ri Yong-ho")] == [
+        f"actor:{actor.pk}" for actor in Actor.objects.order_by("name")
+    ]
 
 
 def test_a_story_that_fails_is_recorded_retried_and_does_not_stop_the_others(monkeypatch):
@@ -200,8 +226,3 @@ def test_relink_command_relinks_one_story_and_prints_a_summary():
     article.refresh_from_db()
     assert "Relinked 1 of 1 stories" in out.getvalue()
     assert "Ri Yong-ho</a>" in article.linked_body_html
-
-
-def test_relink_command_with_an_unknown_entry_is_an_error():
-    with pytest.raises(CommandError, match="No actor or background note has the slug"):
-        call_command("relink", "--entry", "nobody", stdout=io.StringIO())
