@@ -1,5 +1,5 @@
 """Reading context entries for their pages, cards and the API: what they say on a story's
-date, and the related rows from the entry's ``context_json`` snapshot (one query)."""
+date (the related rows come from the entry's snapshot: ``snapshots.card_parts``)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .models import Actor, Article, BackgroundNote, ContextEntry
-from .snapshots import card_parts, page_parts
-
-__all__ = ["card_parts", "page_parts"]
 
 DAY_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -22,6 +22,7 @@ from .models import (
     Source,
 )
 from .relinking import request_relink, request_snapshot
+from .services import articles_mentioning
 from .snapshots import entries_related_to
 
 # What the linker's library holds of an entry: a change to one of these is a new version.
@@ -102,11 +103,7 @@ def unlink_entry_before_delete(sender, instance, **kwargs):
     # The entry's aliases and mentions point at it through nullable keys, so Django may
     # delete the entry before them; find the stories first, while everything is whole.
     instance._related_entries = entries_related_to(instance)
-    instance._linked_stories = set(
-        Mention.objects.filter(**{instance.entry_field: instance}).values_list(
-            "article_id", flat=True
-        )
-    )
+    instance._linked_stories = articles_mentioning(instance)
     Mention.objects.filter(**{instance.entry_field: instance}).delete()
     Alias.objects.filter(**{instance.entry_field: instance}).delete()
     LibraryVersion.bump()

@@ -21,7 +21,7 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from . import api, entries, stories
+from . import api, entries, snapshots, stories
 from .models import Actor, Article, BackgroundNote
 from .search import search as search_library
 
@@ -138,7 +138,7 @@ def entry_detail(request, model, slug: str, *, template_name: str):
         return bad_request(request, str(error))
     staff = request.user.is_staff
     entry = entries.entry_or_404(model, slug, include_unpublished=staff)
-    parts = entries.card_parts(entry, include_unpublished=staff)
+    parts = snapshots.card_parts(entry, include_unpublished=staff)
     context = {
         "entry": entry,
         "as_of": entries.context_on(entry, day, parts),
@@ -148,7 +148,7 @@ def entry_detail(request, model, slug: str, *, template_name: str):
         context["other_story_count"] = max(entry.story_count - 1, 0)
         response = render(request, template_name + "#card", context)
     else:
-        context.update(entries.page_parts(entry))
+        context.update(snapshots.page_parts(entry))
         context["stories"] = entries.stories_mentioning(entry)
         response = render(request, template_name, context)
     if not entry.is_published:
@@ -180,7 +180,7 @@ def context_api(request, slug):
     entry = entries.find_entry(slug)
     if entry is None:
         return api_response({"error": f"No context entry has the slug “{slug[:80]}”."}, 404)
-    parts = entries.card_parts(entry)
+    parts = snapshots.card_parts(entry)
     return api_response(api.entry_data(request, entry, parts=parts, day=day))
 
 
