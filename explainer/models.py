@@ -339,7 +339,23 @@ class ContextEntry(models.Model):
 
     @property
     def entry_key(self) -> str:
-        return f"{self._meta.model_name}:{self.pk}"
+        return entry_key(self.entry_field, self.pk)
+
+
+# An entry named in one string, in batches, relink jobs' scopes and the linker's matches:
+# "actor:3", "backgroundnote:5" (the model's name; ``entry_field`` is "actor" or "note").
+_ENTRY_KEY_PREFIX = {"actor": "actor", "note": "backgroundnote"}
+
+
+def entry_key(field: str, pk: int) -> str:
+    return f"{_ENTRY_KEY_PREFIX[field]}:{pk}"
+
+
+def entry_key_column(key: str) -> tuple[str, int]:
+    """The foreign-key column and id an entry key names: ("note_id", 5)."""
+    prefix, _, pk = key.partition(":")
+    field = next(name for name, known in _ENTRY_KEY_PREFIX.items() if known == prefix)
+    return f"{field}_id", int(pk)
 
 
 def other_entry_with_slug(slug: str, *, exclude: ContextEntry) -> ContextEntry | None:

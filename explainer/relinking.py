@@ -44,7 +44,16 @@ from .linking import (
     mark_mentions,
     parse_html,
 )
-from .models import Alias, Article, LibraryVersion, Mention, PendingRelink, RelinkJob
+from .models import (
+    Alias,
+    Article,
+    LibraryVersion,
+    Mention,
+    PendingRelink,
+    RelinkJob,
+    entry_key,
+    entry_key_column,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +85,7 @@ class EntryRef:
 
     @property
     def key(self) -> str:
-        return f"{'actor' if self.field == 'actor' else 'backgroundnote'}:{self.pk}"
+        return entry_key(self.field, self.pk)
 
     @property
     def url(self) -> str:
@@ -683,12 +692,9 @@ def stories_in_scope(scope: dict) -> Iterator[int]:
         Article.objects.filter(pk__in=scope.get("stories", [])).values_list("pk", flat=True)
     ]
     for key in scope.get("entries", []):
-        model_name, _, pk = key.partition(":")
-        column = "actor_id" if model_name == "actor" else "note_id"
+        column, pk = entry_key_column(key)
         candidates.append(
-            Mention.objects.filter(**{column: int(pk)})
-            .values_list("article_id", flat=True)
-            .distinct()
+            Mention.objects.filter(**{column: pk}).values_list("article_id", flat=True).distinct()
         )
     from .textindex import articles_containing
 
