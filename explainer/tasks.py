@@ -23,9 +23,13 @@ def plan_relink_job(job_id: int) -> int:
 def relink_chunk(article_ids: list[int]) -> dict:
     """Relink the stories of one chunk that still have a request pending, each in its own
     transaction; a story that fails is retried later and never holds up the rest."""
-    pending = PendingRelink.objects.filter(article_id__in=article_ids, failed_at=None)
-    wanted = set(pending.values_list("article_id", flat=True))
-    jobs = set(pending.values_list("job_id", flat=True))
+    pending = set(
+        PendingRelink.objects.filter(article_id__in=article_ids, failed_at=None).values_list(
+            "article_id", "job_id"
+        )
+    )
+    wanted = {article_id for article_id, _ in pending}
+    jobs = {job_id for _, job_id in pending}
     summary = relinking.relink_stories([pk for pk in article_ids if pk in wanted])
     if summary.failed:
         relinking.retry_later(summary.failed)
