@@ -427,15 +427,18 @@ class MentionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        relinking.mark_stories_changed([obj.article_id])
         relinking.request_relink(stories=[obj.article_id], reason=f"Mention edited: {obj.quote}")
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
+        relinking.mark_stories_changed([obj.article_id])
         relinking.request_relink(stories=[obj.article_id], reason=f"Mention removed: {obj.quote}")
 
     def delete_queryset(self, request, queryset):
         article_ids = set(queryset.values_list("article_id", flat=True))
         super().delete_queryset(request, queryset)
+        relinking.mark_stories_changed(article_ids)
         relinking.request_relink(stories=article_ids, reason="Mentions removed")
 
 

@@ -23,7 +23,7 @@ from .sanitize import html_to_text, sanitize_body_html, sanitize_summary_html
 from .textindex import index_words, story_index_text
 
 MAX_BODY_CHARS = 1_000_000
-# Article fields only relinking writes (relinking.relink_story).
+# Article fields only relinking writes (relinking.write_story).
 RELINK_FIELDS = (
     "linked_body_html",
     "rendered_at",
@@ -152,7 +152,7 @@ class Article(models.Model):
     # When the linked body was last rendered: it versions the cached story page, so an
     # edit to the story or to any entry or alias it mentions gives readers a fresh page.
     rendered_at = models.DateTimeField(editable=False, null=True)
-    # The story page as relinking last rendered it (``stories.store_page``): its main part
+    # The story page as relinking last rendered it (``stories.render_page``): its main part
     # and its JSON-LD, with site paths where the page shows full URLs, so that a page not
     # in the cache is one row and a small template. Current while ``page_rendered_at``
     # equals ``rendered_at``; otherwise (a story not relinked since these columns came)

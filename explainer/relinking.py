@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Model, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -45,8 +45,11 @@ from .linking import (
     parse_html,
 )
 from .models import (
+    Actor,
     Alias,
     Article,
+    BackgroundNote,
+    Figure,
     LibraryVersion,
     Mention,
     PendingRelink,
@@ -250,12 +253,19 @@ class LinkResult:
 
 
 MENTION_FIELDS = ["quote", "prefix", "suffix", "start", "is_orphaned", "is_linked"]
-_ENTRY_COLUMNS = ("slug", "kind", "is_published")
+# What linking needs of an entry, and what the stored page shows of it.
+ACTOR_FIELDS = ("slug", "kind", "is_published", "name", "description", "wikidata_id")
+NOTE_FIELDS = ("slug", "kind", "is_published", "title", "description", "starts_on", "context_json")
 
 
 def mentions_on_record(article: Article) -> list[Mention]:
-    return list(
-        Mention.objects.filter(article_id=article.pk)
+    return mentions_of([article.pk]).get(article.pk, [])
+
+
+def mentions_of(article_ids: list[int]) -> dict[int, list[Mention]]:
+    """The stories' mentions on record with their entries, by story, in one query."""
+    rows = (
+        Mention.objects.filter(article_id__in=article_ids)
         .select_related("actor", "note")
         .only(
             "article_id",
@@ -264,10 +274,15 @@ def mentions_on_record(article: Article) -> list[Mention]:
             "origin",
             "is_suppressed",
             *MENTION_FIELDS,
-            *(f"actor__{name}" for name in (*_ENTRY_COLUMNS, "name")),
-            *(f"note__{name}" for name in (*_ENTRY_COLUMNS, "title")),
+            *(f"actor__{name}" for name in ACTOR_FIELDS),
+            *(f"note__{name}" for name in NOTE_FIELDS),
         )
+        .order_by("article_id", "start", "pk")
     )
+    by_story: dict[int, list[Mention]] = {}
+    for mention in rows:
+        by_story.setdefault(mention.article_id, []).append(mention)
+    return by_story
 
 
 def link_article(
@@ -415,47 +430,187 @@ def _tracked(mention: Mention) -> tuple:
     return tuple(getattr(mention, name) for name in MENTION_FIELDS)
 
 
-def relink_story(article_id: int, *, library: Library | None = None) -> bool:
-    """Relink one story in its own transaction and mark every request made before it
-    began as done. False if the story no longer exists. ``library`` is the current one
-    when not given."""
-    # stories.py renders the page and imports this module for previews.
-    from . import stories
+# What relinking never reads of a story. It does read the stored page and linked body, to
+# leave a story whose page would not change untouched.
+RELINK_UNREAD_FIELDS = ["body", "match_text"]
+# Stories read and linked together before each is written in its own transaction: reads
+# shared by a group cost little per story, and a group of the largest bodies (1 MB each)
+# still fits in a worker's memory.
+GROUP_SIZE = 25
 
-    started_at = timezone.now()
+
+@dataclass
+class StoryState:
+    """A story as read for relinking: the row, its mentions and figures, and the pending
+    requests this relink answers (read before everything else, so that whatever they asked
+    for is in what was read)."""
+
+    article: Article
+    mentions: list[Mention]
+    figures: list
+    pending: set[int]
+    # The mentions' fields as read: linking changes them in place.
+    as_read: dict[int, tuple] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.as_read = {mention.pk: _tracked(mention) for mention in self.mentions}
+
+
+def read_stories(article_ids: list[int], *, lock: bool = False) -> dict[int, StoryState]:
+    """The stories as relinking needs them, in four queries however many there are."""
+    pending: dict[int, set[int]] = {}
+    for pk, article_id in PendingRelink.objects.filter(
+        article_id__in=article_ids, failed_at=None
+    ).values_list("pk", "article_id"):
+        pending.setdefault(article_id, set()).add(pk)
+    articles = Article.objects.defer(*RELINK_UNREAD_FIELDS).filter(pk__in=article_ids)
+    if lock:
+        articles = articles.select_for_update()
+    articles = list(articles)
+    mentions = mentions_of([article.pk for article in articles])
+    figures: dict[int, list] = {}
+    for figure in Figure.objects.filter(article_id__in=[article.pk for article in articles]):
+        figures.setdefault(figure.article_id, []).append(figure)
+    return {
+        article.pk: StoryState(
+            article=article,
+            mentions=mentions.get(article.pk, []),
+            figures=figures.get(article.pk, []),
+            pending=pending.get(article.pk, set()),
+        )
+        for article in articles
+    }
+
+
+def attach_entries(results: Iterable[LinkResult]) -> None:
+    """Give the mentions a relink found new their entries (the page lists them), loading
+    those no mention on record brought along in one query per model."""
+    known: dict[str, object] = {}
+    missing: list[Mention] = []
+    for result in results:
+        for mention in result.mentions:
+            if mention.actor_id is not None and "actor" in mention._state.fields_cache:
+                known[entry_key("actor", mention.actor_id)] = mention.actor
+            elif mention.note_id is not None and "note" in mention._state.fields_cache:
+                known[entry_key("note", mention.note_id)] = mention.note
+            else:
+                missing.append(mention)
+    wanted = {
+        "actor": {m.actor_id for m in missing if m.actor_id is not None},
+        "note": {m.note_id for m in missing if m.note_id is not None},
+    }
+    for field_name, model, fields in [
+        ("actor", Actor, ACTOR_FIELDS),
+        ("note", BackgroundNote, NOTE_FIELDS),
+    ]:
+        ids = [pk for pk in wanted[field_name] if entry_key(field_name, pk) not in known]
+        for entry in model.objects.filter(pk__in=ids).only(*fields):
+            known[entry_key(field_name, entry.pk)] = entry
+    for mention in missing:
+        field_name = "actor" if mention.actor_id is not None else "note"
+        pk = mention.actor_id if mention.actor_id is not None else mention.note_id
+        setattr(mention, field_name, known.get(entry_key(field_name, pk)))
+
+
+def page_groups(result: LinkResult) -> list[tuple[str, list]]:
+    """ "In this story" from the mentions just linked: published entries, in reading order."""
+    from .stories import group_entries
+
+    return group_entries(
+        mention
+        for mention in result.mentions
+        if not mention.is_suppressed and mention.entry is not None and mention.entry.is_published
+    )
+
+
+class StoryChanged(Exception):
+    """A story read before its transaction changed meanwhile: read it again, under lock."""
+
+
+def write_story(state: StoryState, result: LinkResult, *, verify: bool) -> None:
+    """Write one relinked story, inside its transaction: its linked body and stored page
+    (unless neither would change), its mentions, and its requests marked done.
+
+    ``verify`` is for a story read before its transaction: its row is then written (or,
+    with nothing to write, locked) only if it is still as read, not saved, relinked or
+    marked changed (``mark_stories_changed``) since, and its requests are still pending,
+    none answered by another worker; else ``StoryChanged``. Both checks cost no query of
+    their own."""
+    from .stories import render_page
+
+    article = state.article
+    previous = (article.linked_body_html, article.page_html, article.page_json_ld)
+    article.linked_body_html = result.linked_html
+    page_html, page_json_ld = render_page(article, page_groups(result), state.figures)
+    page_is_current = article.page_rendered_at is not None and (
+        article.page_rendered_at == article.rendered_at
+    )
+    row = Article.objects.filter(pk=article.pk)
+    if verify:
+        row = row.filter(updated_at=article.updated_at, rendered_at=article.rendered_at)
+    if page_is_current and previous == (result.linked_html, page_html, page_json_ld):
+        if verify and not row.select_for_update().values_list("pk").exists():
+            raise StoryChanged
+    else:
+        # rendered_at versions the cached story page.
+        now = timezone.now()
+        written = row.update(
+            linked_body_html=result.linked_html,
+            rendered_at=now,
+            page_html=page_html,
+            page_json_ld=page_json_ld,
+            page_rendered_at=now,
+        )
+        if verify and not written:
+            raise StoryChanged
+        article.rendered_at = article.page_rendered_at = now
+        article.page_html, article.page_json_ld = page_html, page_json_ld
+
+    if result.stale:
+        Mention.objects.filter(pk__in=[m.pk for m in result.stale]).delete()
+    Mention.objects.bulk_create([m for m in result.automatic if m.pk is None])
+    changed = [
+        m
+        for m in [*result.automatic, *result.editor]
+        if m.pk is not None and state.as_read.get(m.pk) not in (None, _tracked(m))
+    ]
+    if changed:
+        Mention.objects.bulk_update(changed, MENTION_FIELDS)
+    if state.pending:
+        answered, _ = PendingRelink.objects.filter(pk__in=state.pending).delete()
+        if verify and answered != len(state.pending):
+            raise StoryChanged
+
+
+def skip_commit_flush() -> None:
+    """Commit this transaction without waiting for the disk (PostgreSQL). Safe for a
+    relink: a commit lost in a crash loses its pending rows' deletion with it, so the story
+    is relinked again."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def mark_stories_changed(article_ids: Iterable[int]) -> None:
+    """Say that these stories changed where ``updated_at`` does not show it (an editor's
+    mention, a figure): a relink that read them before writes nothing and reads them
+    again, and their cached pages are fresh at once (``rendered_at`` versions them)."""
+    Article.objects.filter(pk__in=list(article_ids)).update(rendered_at=timezone.now())
+
+
+def relink_story(article_id: int, *, library: Library | None = None) -> bool:
+    """Relink one story, reading it under its row lock, in its own transaction. False if
+    the story no longer exists."""
+    library = library or current_library()
     with transaction.atomic():
         # The row lock makes two workers relinking one story take turns (PostgreSQL;
         # SQLite writes one transaction at a time anyway).
-        article = (
-            Article.objects.select_for_update()
-            .defer(*stories.UNREAD_FIELDS)
-            .filter(pk=article_id)
-            .first()
-        )
-        if article is None:
+        state = read_stories([article_id], lock=True).get(article_id)
+        if state is None:
             return False
-        existing = mentions_on_record(article)
-        before = {mention.pk: _tracked(mention) for mention in existing}
-        result = link_article(article, library=library or current_library(), existing=existing)
-        if result.stale:
-            Mention.objects.filter(pk__in=[m.pk for m in result.stale]).delete()
-        Mention.objects.bulk_create([m for m in result.automatic if m.pk is None])
-        changed = [
-            m
-            for m in [*result.automatic, *result.editor]
-            if m.pk is not None and before.get(m.pk) not in (None, _tracked(m))
-        ]
-        if changed:
-            Mention.objects.bulk_update(changed, MENTION_FIELDS)
-        # rendered_at versions the cached story page: it moves even when the links did
-        # not, since the job may be for an entry's description the page shows.
-        article.linked_body_html, article.rendered_at = result.linked_html, timezone.now()
-        Article.objects.filter(pk=article_id).update(
-            linked_body_html=article.linked_body_html, rendered_at=article.rendered_at
-        )
-        # The page readers get without a cache, for that rendered_at, in this transaction.
-        stories.store_page(article)
-        PendingRelink.objects.filter(article_id=article_id, requested_at__lte=started_at).delete()
+        result = link_article(state.article, library=library, existing=state.mentions)
+        attach_entries([result])
+        write_story(state, result, verify=False)
     return True
 
 
@@ -473,25 +628,59 @@ class RelinkSummary:
 
 def relink_stories(article_ids: Iterable[int]) -> RelinkSummary:
     """Relink each story in its own transaction (what a worker's task runs). A story that
-    fails is recorded on its pending rows, with the error, and never stops the others."""
+    fails is recorded on its pending rows, with the error, and never stops the others.
+
+    Stories are read and linked a group at a time; each is then written in its own
+    transaction if, under its row lock, it is still as read, and otherwise read again
+    and relinked there (``relink_story``)."""
     summary = RelinkSummary()
     # One library for the chunk: an alias edited meanwhile asks for its own relinks, which
-    # a relink that started before it never answers (``requested_at``).
+    # a relink that started before it never answers (its pending rows were not read).
     library = current_library()
-    for article_id in article_ids:
-        PendingRelink.objects.filter(article_id=article_id, failed_at=None).update(
+    ids = list(article_ids)
+    for start in range(0, len(ids), GROUP_SIZE):
+        group = ids[start : start + GROUP_SIZE]
+        # Claimed: the sweep leaves these to this worker unless it stops for good.
+        PendingRelink.objects.filter(article_id__in=group, failed_at=None).update(
             claimed_at=timezone.now()
         )
-        try:
-            if relink_story(article_id, library=library):
-                summary.relinked += 1
-            else:
+        states = read_stories(group)
+        results: dict[int, LinkResult] = {}
+        for article_id in group:
+            state = states.get(article_id)
+            if state is None:
                 summary.gone += 1
-        except Exception as error:
-            logger.exception("Relinking story %s failed", article_id)
-            record_failure(article_id, error)
-            summary.failed.append(article_id)
+                continue
+            try:
+                results[article_id] = link_article(
+                    state.article, library=library, existing=state.mentions
+                )
+            except Exception as error:
+                _failed(summary, article_id, error)
+        attach_entries(results.values())
+        for article_id, result in results.items():
+            try:
+                try:
+                    with transaction.atomic():
+                        skip_commit_flush()
+                        write_story(states[article_id], result, verify=True)
+                    summary.relinked += 1
+                    continue
+                except StoryChanged:
+                    pass
+                if relink_story(article_id, library=library):
+                    summary.relinked += 1
+                else:
+                    summary.gone += 1
+            except Exception as error:
+                _failed(summary, article_id, error)
     return summary
+
+
+def _failed(summary: RelinkSummary, article_id: int, error: Exception) -> None:
+    logger.exception("Relinking story %s failed", article_id)
+    record_failure(article_id, error)
+    summary.failed.append(article_id)
 
 
 def record_failure(article_id: int, error: BaseException) -> None:

@@ -7,7 +7,6 @@ library version moves whenever what it matches changes."""
 from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
-from django.utils import timezone
 
 from .models import (
     Actor,
@@ -21,7 +20,7 @@ from .models import (
     Role,
     Source,
 )
-from .relinking import request_relink, request_snapshot
+from .relinking import mark_stories_changed, request_relink, request_snapshot
 from .services import articles_mentioning
 from .snapshots import entries_related_to
 
@@ -177,9 +176,9 @@ def relink_after_entry_deleted(sender, instance, **kwargs):
 @receiver(post_save, sender=Figure)
 @receiver(post_delete, sender=Figure)
 def touch_story_after_figure_changed(sender, instance, origin=None, **kwargs):
-    # The story page shows its figures: a new rendered_at makes readers' pages fresh at
-    # once (rendered in full), and the relink stores the page again.
+    # The story page shows its figures: readers' pages are fresh at once (rendered in
+    # full), and the relink stores the page again.
     if origin is not None and deleted_along_with(origin, Article):
         return
-    Article.objects.filter(pk=instance.article_id).update(rendered_at=timezone.now())
+    mark_stories_changed([instance.article_id])
     request_relink(stories=[instance.article_id], reason=f"Figure changed: {instance}")

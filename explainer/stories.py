@@ -166,11 +166,11 @@ def with_full_urls(data: dict, *, absolute) -> dict:
 STORY_PARTIAL = "explainer/article_detail.html#story"
 
 
-def story_parts(article: Article, story_groups: list) -> dict:
+def story_parts(article: Article, story_groups: list, figures: list | None = None) -> dict:
     """What the ``#story`` partial shows. Nothing in it depends on the request."""
     return {
         "article": article,
-        "figures": list(article.figures.all()),
+        "figures": list(article.figures.all()) if figures is None else figures,
         "story_groups": story_groups,
         "timeline": how_we_got_here(article, story_groups),
     }
@@ -219,16 +219,14 @@ STORED_PAGE_FIELDS = [
 UNREAD_FIELDS = ["body", "match_text", "page_html", "page_json_ld"]
 
 
-def store_page(article: Article) -> None:
-    """Render the story's page (its ``#story`` partial and its JSON-LD) for the story as
-    just relinked (loaded without ``UNREAD_FIELDS``) and store it for its ``rendered_at``,
-    in one UPDATE. Relinking calls it inside
-    its transaction, after writing the linked body: readers see the old page or the new."""
-    story_groups = entries_in_story(article)
-    Article.objects.filter(pk=article.pk).update(
-        page_html=loader.render_to_string(STORY_PARTIAL, story_parts(article, story_groups)),
-        page_json_ld=json.dumps(json_ld(article, story_groups), ensure_ascii=False),
-        page_rendered_at=article.rendered_at,
+def render_page(article: Article, story_groups: list, figures: list) -> tuple[str, str]:
+    """The story's stored page, its ``#story`` partial and its JSON-LD, from what relinking
+    has in hand: the story as just relinked, its entries grouped (``group_entries``) and its
+    figures. Relinking writes it in the story's transaction: readers see the old page or
+    the new."""
+    return (
+        loader.render_to_string(STORY_PARTIAL, story_parts(article, story_groups, figures)),
+        json.dumps(json_ld(article, story_groups), ensure_ascii=False),
     )
 
 

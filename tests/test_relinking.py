@@ -2,6 +2,7 @@
 for the work, costs the same however large the archive, and shows its progress."""
 
 import io
+import threading
 
 import pytest
 from django.core.management import call_command
@@ -226,3 +227,106 @@ def test_relink_command_relinks_one_story_and_prints_a_summary():
     article.refresh_from_db()
     assert "Relinked 1 of 1 stories" in out.getvalue()
     assert "Ri Yong-ho</a>" in article.linked_body_html
+
+
+class PausedAfterRead:
+    """``relinking.read_stories`` that, in a relink's thread, stops after reading until the
+    test has changed the story: the race an editor's save runs against a busy worker."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.read, self.go = threading.Event(), threading.Event()
+        self.real = relinking.read_stories
+        self.thread_name = "relink-under-test"
+        monkeypatch.setattr(relinking, "read_stories", self)
+
+    def __call__(self, *args, **kwargs):
+        states = self.real(*args, **kwargs)
+        if threading.current_thread().name == self.thread_name:
+            self.read.set()
+            assert self.go.wait(10)
+        return states
+
+    def relink_in_thread(self, article_id: int) -> threading.Thread:
+        def run():
+            try:
+                relinking.relink_stories([article_id])
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run, name=self.thread_name)
+        thread.start()
+        assert self.read.wait(10)
+        return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_story_saved_while_its_relink_runs_is_relinked_as_saved(monkeypatch, queued):
+    make_actor(name="Ri Yong-ho", slug="ri-yong-ho")
+    make_actor(name="Choe Son-hui", slug="choe-son-hui")
+    story = make_article(body="<p>Ri Yong-ho spoke.</p>")
+    paused = PausedAfterRead(monkeypatch)
+
+    thread = paused.relink_in_thread(story.pk)
+    story.body = "<p>Ri Yong-ho spoke. Choe Son-hui answered.</p>"
+    story.save()  # queued: only a pending request; the relink in flight read the old body
+    paused.go.set()
+    thread.join(10)
+
+    story.refresh_from_db()
+    assert 'href="/actors/choe-son-hui/' in story.linked_body_html
+    assert "Choe Son-hui" in story.page_html
+    assert story.page_rendered_at == story.rendered_at
+    assert not PendingRelink.objects.filter(article=story).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mention_suppressed_in_admin_while_a_relink_runs_stays_unlinked(
+    monkeypatch, queued, admin_client
+):
+    make_actor(name="Ri Yong-ho", slug="ri-yong-ho")
+    story = make_article(body="<p>Ri Yong-ho spoke.</p>")
+    relinking.relink_stories([story.pk])
+    mention = story.mentions.get()
+    url = change_url(mention)
+    data = admin_form(admin_client, url)
+    data["is_suppressed"] = "on"
+    paused = PausedAfterRead(monkeypatch)
+
+    thread = paused.relink_in_thread(story.pk)
+    assert admin_client.post(url, data).status_code == 302
+    paused.go.set()
+    thread.join(10)
+
+    story.refresh_from_db()
+    mention.refresh_from_db()
+    assert mention.is_suppressed and not mention.is_linked
+    assert "<a " not in story.linked_body_html
+
+
+def test_a_story_whose_page_would_not_change_is_not_written_again(queued):
+    make_actor(name="Ri Yong-ho")
+    story = make_article(body="<p>Ri Yong-ho spoke.</p>")
+    relinking.relink_stories([story.pk])
+    story.refresh_from_db()
+    with relinking.batched():
+        relinking.request_relink(stories=[story.pk], reason="nothing changed")
+
+    relinking.relink_stories([story.pk])
+
+    again = Article.objects.get(pk=story.pk)
+    assert (again.rendered_at, again.page_rendered_at) == (story.rendered_at, story.rendered_at)
+    assert not PendingRelink.objects.filter(article=story).exists()
+
+
+def test_relinking_a_group_costs_the_same_queries_however_many_stories(queued):
+    make_actor(name="Ri Yong-ho")
+    few = [make_article(body=f"<p>Ri Yong-ho spoke on day {n}.</p>").pk for n in range(2)]
+    many = [make_article(body=f"<p>Ri Yong-ho left on day {n}.</p>").pk for n in range(20)]
+    relinking.current_library()
+
+    def reads(ids: list[int]) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            relinking.relink_stories(ids)
+        return sum(1 for query in queries if query["sql"].lstrip().upper().startswith("SELECT"))
+
+    assert reads(many) == reads(few)

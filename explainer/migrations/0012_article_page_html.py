@@ -1,4 +1,4 @@
-"""The story page as relinking stores it (``stories.store_page``).
+"""The story page as relinking stores it (``stories.render_page``).
 
 No data migration: a story whose page is not stored yet is rendered in full until it is
 next relinked; ``manage.py relink --all`` stores every page at once.
