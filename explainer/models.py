@@ -28,7 +28,7 @@ RELINK_FIELDS = (
     "linked_body_html",
     "rendered_at",
     "page_html",
-    "page_json_ld",
+    "page_format",
     "page_rendered_at",
 )
 
@@ -152,14 +152,14 @@ class Article(models.Model):
     # When the linked body was last rendered: it versions the cached story page, so an
     # edit to the story or to any entry or alias it mentions gives readers a fresh page.
     rendered_at = models.DateTimeField(editable=False, null=True)
-    # The story page as relinking last rendered it (``stories.render_page``): its main part
-    # and its JSON-LD, with site paths where the page shows full URLs, so that a page not
-    # in the cache is one row and a small template. Current while ``page_rendered_at``
-    # equals ``rendered_at``; otherwise (a story not relinked since these columns came)
-    # the page is rendered in full. ``manage.py relink --all`` fills them, and renders
-    # them again after a deploy that changes what the page's ``#story`` partial shows.
+    # The story page as relinking last rendered it (``stories.render_page``), the whole
+    # document with a placeholder for the origin a reader asked on, so that a page not in
+    # the cache is one row and no template. Current while ``page_rendered_at`` equals
+    # ``rendered_at`` and ``page_format`` is this deploy's (``stories.page_format``);
+    # otherwise the page is rendered in full. ``manage.py relink --all`` stores every page
+    # again (after a deploy that changes templates or static files: docs/deploy.md).
     page_html = models.TextField(editable=False, default="")
-    page_json_ld = models.TextField(editable=False, default="")
+    page_format = models.CharField(max_length=64, editable=False, default="")
     page_rendered_at = models.DateTimeField(editable=False, null=True)
     link_every_mention = models.BooleanField(
         default=False,

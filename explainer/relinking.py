@@ -536,19 +536,19 @@ def write_story(state: StoryState, result: LinkResult, *, verify: bool) -> None:
     marked changed (``mark_stories_changed``) since, and its requests are still pending,
     none answered by another worker; else ``StoryChanged``. Both checks cost no query of
     their own."""
-    from .stories import render_page
+    from .stories import page_format, render_page
 
     article = state.article
-    previous = (article.linked_body_html, article.page_html, article.page_json_ld)
+    previous = (article.linked_body_html, article.page_html)
     article.linked_body_html = result.linked_html
-    page_html, page_json_ld = render_page(article, page_groups(result), state.figures)
+    page_html = render_page(article, page_groups(result), state.figures)
     page_is_current = article.page_rendered_at is not None and (
-        article.page_rendered_at == article.rendered_at
+        (article.page_rendered_at, article.page_format) == (article.rendered_at, page_format())
     )
     row = Article.objects.filter(pk=article.pk)
     if verify:
         row = row.filter(updated_at=article.updated_at, rendered_at=article.rendered_at)
-    if page_is_current and previous == (result.linked_html, page_html, page_json_ld):
+    if page_is_current and previous == (result.linked_html, page_html):
         if verify and not row.select_for_update().values_list("pk").exists():
             raise StoryChanged
     else:
@@ -558,13 +558,13 @@ def write_story(state: StoryState, result: LinkResult, *, verify: bool) -> None:
             linked_body_html=result.linked_html,
             rendered_at=now,
             page_html=page_html,
-            page_json_ld=page_json_ld,
+            page_format=page_format(),
             page_rendered_at=now,
         )
         if verify and not written:
             raise StoryChanged
         article.rendered_at = article.page_rendered_at = now
-        article.page_html, article.page_json_ld = page_html, page_json_ld
+        article.page_html, article.page_format = page_html, page_format()
 
     if result.stale:
         Mention.objects.filter(pk__in=[m.pk for m in result.stale]).delete()

@@ -7,6 +7,7 @@ from django.core.cache.backends.dummy import DummyCache
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
 from django.http import (
+    Http404,
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponseNotFound,
@@ -53,21 +54,9 @@ def article_list(request):
 @require_GET
 @reader_cache
 def article_detail(request, slug):
-    # Just what the cache key needs: a warm request reads no story text at all.
-    story = get_object_or_404(
-        Article.objects.published().only("pk", "slug", "rendered_at"), slug=slug
-    )
-    # On a miss, one more row: the page relinking stored (or, if it is out of date, the
-    # story to render in full).
-    html = stories.cached_page(
-        story,
-        lambda: loader.render_to_string(
-            "explainer/article_detail.html",
-            stories.page_context(story.pk, absolute=request.build_absolute_uri),
-            request=request,
-        ),
-        origin=f"{request.scheme}://{request.get_host()}",
-    )
+    html = stories.reader_page(request, slug)
+    if html is None:
+        raise Http404("No story is published at this address.")
     return HttpResponse(html)
 
 
