@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models.functions import Length
 
 from . import textindex
 from .linking import normalize_alias
@@ -12,7 +12,8 @@ from .models import Actor, Alias, Article, BackgroundNote
 
 MIN_QUERY_CHARS = 2
 MAX_QUERY_CHARS = 200
-# Matching stories considered for the results, newest first.
+# Matches considered for the results, of each kind: stories (the newest), entries by alias
+# (the closest) and entries by description.
 MAX_CANDIDATES = 200
 
 
@@ -37,28 +38,43 @@ def search(query: str, *, limit: int = 10) -> SearchResults:
     results = SearchResults(query=query)
     if len(normalized) < MIN_QUERY_CHARS:
         return results
-    aliases = Alias.objects.filter(textindex.alias_matching(normalized))
-    actors = (
-        Actor.objects.published()
-        .filter(Q(pk__in=aliases.values("actor_id")) | textindex.description_matching(Actor, query))
-        .order_by("name")[:limit]
-    )
-    notes = (
-        BackgroundNote.objects.published()
-        .filter(
-            Q(pk__in=aliases.values("note_id"))
-            | textindex.description_matching(BackgroundNote, query)
-        )
-        .order_by("title")[:limit]
-    )
-    results.entries = sorted([*actors, *notes], key=lambda entry: _entry_rank(entry, normalized))
-    results.entries = results.entries[:limit]
+    candidates = [
+        (_label_rank(label, normalized), model, pk)
+        for model in (Actor, BackgroundNote)
+        for pk, label in _candidates(model, normalized, query)
+    ]
+    chosen = sorted(candidates, key=lambda candidate: candidate[0])[:limit]
+    found = {
+        (model, entry.pk): entry
+        for model in (Actor, BackgroundNote)
+        for entry in model.objects.filter(pk__in=[pk for _, m, pk in chosen if m is model])
+    }
+    results.entries = [found[model, pk] for _, model, pk in chosen if (model, pk) in found]
     results.stories = list(_stories(query)[:limit])
     return results
 
 
-def _entry_rank(entry, normalized: str) -> tuple[int, str]:
-    label = normalize_alias(entry.label)
+def _candidates(model: type, normalized: str, query: str) -> list[tuple[int, str]]:
+    """(pk, label) of the published entries of ``model`` with an alias or a description
+    matching the query: at most ``MAX_CANDIDATES`` of each, the closest aliases (the
+    shortest) first, so a word in thousands of descriptions costs what a rare one does."""
+    field = "actor" if model is Actor else "note"
+    by_alias = (
+        Alias.objects.filter(textindex.alias_matching(normalized), **{f"{field}__isnull": False})
+        .order_by(Length("normalized"), "normalized")
+        .values_list(f"{field}_id", flat=True)[:MAX_CANDIDATES]
+    )
+    by_description = model.objects.filter(
+        textindex.description_matching(model, query, limit=MAX_CANDIDATES)
+    ).order_by()
+    ids = {*by_alias, *by_description.values_list("pk", flat=True)}
+    label = "name" if model is Actor else "title"
+    return list(model.objects.published().filter(pk__in=ids).order_by().values_list("pk", label))
+
+
+def _label_rank(label: str, normalized: str) -> tuple[int, str]:
+    """The entry named exactly first, then those whose name starts with the query."""
+    label = normalize_alias(label)
     return (0 if label == normalized else 1 if label.startswith(normalized) else 2, label)
 
 

@@ -2,16 +2,17 @@
 scanning every row: SQLite FTS5 tables, or PostgreSQL full-text search and pg_trgm.
 
 This is the only module that knows how either database indexes text; each function has
-one signature on both. The tables and indexes are made by migration 0010_text_indexes:
+one signature on both. The tables and indexes are made by migration 0010_text_indexes
+(and 0014, which put the headline's words in PostgreSQL's story vector):
 
 - SQLite: ``explainer_article_fts`` (FTS5 over ``match_text`` and ``headline``, external
   content, kept in step by triggers), and FTS5 ``trigram`` tables over aliases' normal
   forms (``explainer_alias_trigram``) and entries' descriptions (``explainer_actor_trigram``,
   ``explainer_backgroundnote_trigram``).
 - PostgreSQL: the generated column ``explainer_article.match_tsv`` (the words of
-  ``match_text``, without positions) and an expression index over the headline's words,
-  both GIN; and pg_trgm GIN indexes on ``explainer_alias.normalized`` and on each entry
-  table's ``lower(description)``.
+  ``match_text`` and of the headline, without positions), GIN-indexed; and pg_trgm GIN
+  indexes on ``explainer_alias.normalized`` and on each entry table's
+  ``lower(description)``.
 
 Index lookups answer "which rows hold these words", so callers that need more (the linker
 matching a phrase on word boundaries) check the few rows found.
@@ -140,16 +141,12 @@ def matching_words(query: str, *, newest: int | None = None) -> Q:
         sql = "SELECT rowid FROM explainer_article_fts WHERE explainer_article_fts MATCH %s"
         sql += limit.format(column="rowid")
         return Q(pk__in=RawSQL(sql, [match, *([newest] if newest else [])]))
-    # One condition per word, so each word may be in the body or in the headline; each side
-    # is answered by its own GIN index.
-    condition = (
-        f"(match_tsv @@ {_PG_TSQUERY} "
-        f"OR to_tsvector('simple'::regconfig, headline) @@ {_PG_TSQUERY})"
-    )
-    sql = "SELECT id FROM explainer_article WHERE " + " AND ".join([condition] * len(words))
+    # The stored vector holds the headline's words too (migration 0014): one GIN scan
+    # answers every word.
+    sql = f"SELECT id FROM explainer_article WHERE match_tsv @@ {_PG_TSQUERY}"
     sql += limit.format(column="id")
-    params = [_pg_term(word, prefix=True) for word in words for _ in range(2)]
-    return Q(pk__in=RawSQL(sql, [*params, *([newest] if newest else [])]))
+    terms = " & ".join(_pg_term(word, prefix=True) for word in words)
+    return Q(pk__in=RawSQL(sql, [terms, *([newest] if newest else [])]))
 
 
 def story_rank(query: str) -> RawSQL | None:
@@ -182,19 +179,22 @@ def alias_matching(normalized: str) -> Q:
     return Q(normalized__contains=normalized)
 
 
-def description_matching(model: type, query: str) -> Q:
+def description_matching(model: type, query: str, *, limit: int | None = None) -> Q:
     """A filter on an entry model's querysets (``Actor``, ``BackgroundNote``): entries whose
-    description contains ``query``, whatever the case. Queries shorter than three characters
-    match nothing: no index can answer them."""
+    description contains ``query``, whatever the case; with ``limit``, that many of them at
+    most (a word in thousands of descriptions then costs what a rare one does). Queries
+    shorter than three characters match nothing: no index can answer them."""
     if len(query) < MIN_SUBSTRING_CHARS:
         return Q(pk__in=[])
     table = model._meta.db_table
+    tail = " LIMIT %s" if limit else ""
     if _vendor() == "sqlite":
         fts = connection.ops.quote_name(f"{table}_trigram")
-        sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s"
-        return Q(pk__in=RawSQL(sql, [_sqlite_phrase(query)]))
+        sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s" + tail
+        return Q(pk__in=RawSQL(sql, [_sqlite_phrase(query), *([limit] if limit else [])]))
     pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     sql = (
         f"SELECT id FROM {connection.ops.quote_name(table)} WHERE lower(description) LIKE lower(%s)"
+        + tail
     )
-    return Q(pk__in=RawSQL(sql, [pattern]))
+    return Q(pk__in=RawSQL(sql, [pattern, *([limit] if limit else [])]))
