@@ -10,6 +10,7 @@ import difflib
 import reversion
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -41,13 +42,23 @@ class EditConflictForm(forms.ModelForm):
         cleaned = super().clean()
         loaded = self.data.get(self.add_prefix("loaded_version"), "")
         current = version_token(self.instance) if self.instance.pk else ""
-        if loaded and current and loaded != current:
-            message = conflict_message(self.instance, loaded)
+        if current and loaded != current:
+            if loaded:
+                message, code = conflict_message(self.instance, loaded), "stale"
+            else:
+                # Without the version it was based on, a save could overwrite anyone's.
+                message, code = NO_VERSION_MESSAGE, "no_version"
             # The next submit is based on what the editor has now seen: let it through.
             self.data = self.data.copy()
             self.data[self.add_prefix("loaded_version")] = current
-            raise ValidationError(message, code="stale")
+            raise ValidationError(message, code=code)
         return cleaned
+
+
+NO_VERSION_MESSAGE = (
+    "Your save was not applied: the form did not say which version you were editing. Your "
+    "edits are still below: check them against the saved version and save again."
+)
 
 
 def conflict_message(current, loaded: str) -> str:
@@ -96,6 +107,16 @@ class RevisionAdmin(VersionAdmin):
     one job per request by ``middleware.RelinkBatchMiddleware``)."""
 
     object_history_template = "admin/explainer/object_history.html"
+
+    def get_object(self, request, object_id, from_field=None):
+        """On a save, the row is locked first, until the admin's transaction ends: of two
+        editors saving at once, the second waits for the first to commit and then reads
+        its version, so the stale-version check (``EditConflictForm``) refuses it instead
+        of letting it overwrite. (SQLite has no row locks; its transactions take the write
+        lock as they begin, ``transaction_mode: IMMEDIATE``, which serializes them.)"""
+        if request.method == "POST" and transaction.get_connection().in_atomic_block:
+            lock_row(self.model, object_id)
+        return super().get_object(request, object_id, from_field)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET":
@@ -199,6 +220,14 @@ def compare_children(older: Version, newer: Version) -> list[dict]:
         for name in sorted(set(before) | set(after))
         if after.get(name, set()) != before.get(name, set())
     ]
+
+
+def lock_row(model, object_id) -> None:
+    try:
+        pk = model._meta.pk.to_python(object_id)
+    except ValidationError:
+        return  # not an id at all: the admin answers for it
+    list(model._default_manager.select_for_update().filter(pk=pk).values_list("pk", flat=True))
 
 
 def stories_mentioning_for_delete(obj) -> list[Article]:

@@ -1,0 +1,122 @@
+"""Editors saving at once, with real threads and their own database connections: no edit
+is lost and no save fails. Of two saves of one story from the same version, exactly one
+wins and the other is shown the conflict with its input kept; many editors saving
+different entries while readers read all succeed. Run on SQLite and on PostgreSQL."""
+
+import html
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from explainer.models import Actor, Article
+from tests.factories import make_actor, make_article
+from tests.test_admin import admin_form, change_url
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROUNDS = 20
+CONFLICT = "after you opened it, so your save was not applied"
+
+
+def editor_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def run_together(*calls) -> list:
+    """Run each call in its own thread, released at the same instant; their results."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(index: int, call) -> None:
+        try:
+            barrier.wait(10)
+            results[index] = call()
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    return results
+
+
+def test_two_saves_from_one_version_one_wins_and_the_other_sees_the_conflict(admin_user):
+    story = make_article(headline="Kim meets Putin in Vladivostok")
+    url = change_url(story)
+    editors = [editor_client(admin_user), editor_client(admin_user)]
+
+    for round_number in range(ROUNDS):
+        loaded = admin_form(editors[0], url)  # both editors opened this version
+        deks = [f"Round {round_number}: editor {number}'s dek" for number in (0, 1)]
+
+        def save(number: int, loaded=loaded, deks=deks):
+            return lambda: editors[number].post(url, {**loaded, "dek": deks[number]})
+
+        responses = run_together(save(0), save(1))
+
+        statuses = sorted(response.status_code for response in responses)
+        assert statuses == [200, 302], f"round {round_number}: {statuses}"
+        winner = next(n for n, response in enumerate(responses) if response.status_code == 302)
+        loser = 1 - winner
+        page = html.unescape(responses[loser].content.decode())
+        assert CONFLICT in page
+        assert deks[loser] in page  # the refused editor's input is still in the form
+        story.refresh_from_db()
+        assert story.dek == deks[winner]
+
+
+def test_a_save_without_the_version_it_was_based_on_is_refused_with_input_kept(admin_client):
+    story = make_article(dek="The first dek")
+    url = change_url(story)
+    data = admin_form(admin_client, url)
+    del data["loaded_version"]
+
+    response = admin_client.post(url, {**data, "dek": "A dek from a script"})
+
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert "the form did not say which version you were editing" in page
+    assert "A dek from a script" in page
+    assert Article.objects.get(pk=story.pk).dek == "The first dek"
+
+
+def test_eight_editors_saving_while_readers_read_all_succeed(admin_user, client):
+    actors = [make_actor(name=f"Minister {number}") for number in range(8)]
+    story = make_article(body="".join(f"<p>{actor.name} spoke.</p>" for actor in actors))
+    forms = [
+        (change_url(actor), admin_form(editor_client(admin_user), change_url(actor)))
+        for actor in actors
+    ]
+    descriptions = {
+        actor.pk: f"Minister number {number}, as edited" for number, actor in enumerate(actors)
+    }
+
+    def edit(actor: Actor, url: str, loaded: dict):
+        editor = editor_client(admin_user)
+        return lambda: editor.post(url, {**loaded, "description": descriptions[actor.pk]})
+
+    def read(path: str):
+        reader = Client()
+        return lambda: [reader.get(path) for _ in range(5)]
+
+    paths = [story.get_absolute_url(), actors[0].get_absolute_url(), "/search/?q=minister"]
+    results = run_together(
+        *(edit(actor, url, loaded) for actor, (url, loaded) in zip(actors, forms, strict=True)),
+        *(read(path) for path in paths),
+    )
+
+    saves, reads = results[: len(actors)], [r for batch in results[len(actors) :] for r in batch]
+    assert [response.status_code for response in saves] == [302] * len(actors)
+    assert {response.status_code for response in reads} == {200}
+    saved = dict(Actor.objects.filter(pk__in=descriptions).values_list("pk", "description"))
+    assert saved == descriptions
