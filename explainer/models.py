@@ -19,10 +19,26 @@ from django.utils.text import slugify
 
 from .dates import format_partial_date, period_covers, starts_after, year_range
 from .linking import normalize_alias
-from .sanitize import html_to_text, sanitize_body_html, sanitize_summary_html
+from .sanitize import (
+    MAX_NESTING_DEPTH,
+    TooDeeplyNested,
+    html_to_text,
+    nesting_depth,
+    sanitize_body_html,
+    sanitize_summary_html,
+)
 from .textindex import index_words, story_index_text
 
 MAX_BODY_CHARS = 1_000_000
+
+
+def refuse_deep_nesting(obj, field_name: str) -> None:
+    """A form error, before saving, for editor HTML too deeply nested to sanitize."""
+    depth = nesting_depth(getattr(obj, field_name) or "")
+    if depth > MAX_NESTING_DEPTH:
+        raise ValidationError({field_name: str(TooDeeplyNested(depth))})
+
+
 # Article fields only relinking writes (relinking.write_story).
 RELINK_FIELDS = (
     "linked_body_html",
@@ -213,6 +229,7 @@ class Article(models.Model):
                     f"{MAX_BODY_CHARS:,}. Split the story or remove pasted material."
                 }
             )
+        refuse_deep_nesting(self, "body")
 
     @property
     def state(self) -> str:
@@ -318,6 +335,7 @@ class ContextEntry(models.Model):
         super().save(**kwargs)
 
     def clean(self):
+        refuse_deep_nesting(self, "summary")
         slug_owner = other_entry_with_slug(self.slug, exclude=self)
         if slug_owner is not None:
             raise ValidationError({"slug": f"“{slug_owner}” already uses the address {self.slug}."})
@@ -516,6 +534,7 @@ class BackgroundNote(ContextEntry):
 
     def clean(self):
         super().clean()
+        refuse_deep_nesting(self, "body")
         clean_period(self)
 
     @property

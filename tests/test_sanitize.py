@@ -492,3 +492,43 @@ def test_html_to_text_inline_markup_does_not_split_words():
 def test_html_to_text_of_empty_or_blank_markup_is_empty():
     assert html_to_text("") == ""
     assert html_to_text("<p> </p><br>\n") == ""
+
+
+@pytest.mark.parametrize("tag", ["blockquote", "b"])
+def test_deeply_nested_markup_is_refused_before_sanitizing(tag):
+    from explainer.sanitize import MAX_NESTING_DEPTH, TooDeeplyNested, sanitize_body_html
+
+    deep = f"<{tag}>" * 20_000 + "x" + f"</{tag}>" * 20_000
+    fine = f"<{tag}>" * MAX_NESTING_DEPTH + "x" + f"</{tag}>" * MAX_NESTING_DEPTH
+
+    with pytest.raises(TooDeeplyNested):
+        sanitize_body_html(deep)
+    assert sanitize_body_html(fine).count(f"<{tag}>") == MAX_NESTING_DEPTH
+
+
+def test_unclosed_paragraphs_and_list_items_do_not_count_as_nesting():
+    from explainer.sanitize import nesting_depth
+
+    assert nesting_depth("<ul>" + "<li>item" * 5_000 + "</ul>" + "<p>para" * 5_000) == 1
+
+
+@pytest.mark.django_db
+def test_admin_save_of_a_deeply_nested_body_is_a_form_error_with_input_kept(admin_client):
+    import html
+
+    from tests.factories import make_article
+    from tests.test_admin import admin_form, change_url
+
+    story = make_article(body="<p>Kim met Putin.</p>")
+    url = change_url(story)
+    data = admin_form(admin_client, url)
+    data["body"] = "<blockquote>" * 20_000 + "Kim met Putin." + "</blockquote>" * 20_000
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert "nests elements more than 100 levels deep" in page
+    assert "Kim met Putin." in page
+    story.refresh_from_db()
+    assert story.body == "<p>Kim met Putin.</p>"
