@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, F, Q
@@ -397,6 +398,14 @@ class ArticleAdmin(RevisionAdmin):
             return False
         return super().has_change_permission(request, obj)
 
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        # Reverting checks the story as reverted to: a published story reverted to a draft
+        # version would otherwise be a contributor's to rewrite and unpublish.
+        article = get_object_or_404(Article, pk=object_id)
+        if not self.has_change_permission(request, article):
+            raise PermissionDenied
+        return super().revision_view(request, object_id, version_id, extra_context)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         if "status" in form.base_fields and not self.can_publish(request):
@@ -408,8 +417,64 @@ class ArticleAdmin(RevisionAdmin):
         return form
 
 
+def shown_to_readers(parent: Article | Actor | BackgroundNote) -> bool:
+    # A scheduled story counts: it goes live without another edit.
+    if isinstance(parent, Article):
+        return parent.status == Article.Status.PUBLISHED
+    return parent.is_published
+
+
+def publish_permission(model: type[Article | Actor | BackgroundNote]) -> str:
+    """The permission to change a story or an entry once readers see it. Entries have no
+    separate one: whoever may change an entry may also publish or unpublish it."""
+    if model is Article:
+        return "explainer.publish_article"
+    return f"explainer.{get_permission_codename('change', model._meta)}"
+
+
+class PartAdmin(admin.ModelAdmin):
+    """The admin for rows that readers see as part of a story or an entry (a mention, a
+    figure, an alias, a source). The row is locked along with its story or entry: on a
+    published one, adding, changing or deleting it takes that story's or entry's publish
+    permission, and the form offers only the stories or entries the user may change."""
+
+    # The keys to the story or entry a row belongs to.
+    parent_fields = ["actor", "note"]
+
+    def may_change_parts(self, request, obj) -> bool:
+        parents = [getattr(obj, name) for name in self.parent_fields]
+        return all(
+            request.user.has_perm(publish_permission(type(parent)))
+            for parent in parents
+            if parent is not None and shown_to_readers(parent)
+        )
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not self.may_change_parts(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Also asked of each row in a bulk delete, which is then refused as a whole.
+        if obj is not None and not self.may_change_parts(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        model = db_field.related_model
+        if db_field.name in self.parent_fields and not request.user.has_perm(
+            publish_permission(model)
+        ):
+            # Validated on the server: a forged choice of a published one is refused.
+            unpublished = (
+                ~Q(status=Article.Status.PUBLISHED) if model is Article else Q(is_published=False)
+            )
+            kwargs["queryset"] = model._default_manager.filter(unpublished)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(Alias)
-class AliasAdmin(admin.ModelAdmin):
+class AliasAdmin(PartAdmin):
     list_display = ["text", "actor", "note", "case_sensitive"]
     list_filter = ["case_sensitive"]
     search_fields = ["text", "actor__name", "note__title"]
@@ -419,7 +484,7 @@ class AliasAdmin(admin.ModelAdmin):
 
 
 @admin.register(Mention)
-class MentionAdmin(admin.ModelAdmin):
+class MentionAdmin(PartAdmin):
     list_display = ["quote", "article", "actor", "note", "origin", "is_linked", "is_suppressed"]
     list_filter = ["origin", "is_linked", "is_suppressed", "is_orphaned"]
     search_fields = ["quote", "article__headline"]
@@ -427,6 +492,8 @@ class MentionAdmin(admin.ModelAdmin):
     list_select_related = ["article", "actor", "note"]
     form = MentionForm
     fields = ["article", "actor", "note", "quote", "is_suppressed"]
+    # Its story, not the entry it links to: the link is part of the story's text.
+    parent_fields = ["article"]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -446,7 +513,7 @@ class MentionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(PartAdmin):
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = ["label", "url", "actor", "note"]
     search_fields = ["label", "url"]
@@ -455,11 +522,12 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Figure)
-class FigureAdmin(admin.ModelAdmin):
+class FigureAdmin(PartAdmin):
     list_display = ["__str__", "article", "credit", "position"]
     search_fields = ["caption", "credit", "article__headline"]
     autocomplete_fields = ["article"]
     list_select_related = ["article"]
+    parent_fields = ["article"]
 
 
 def render_story_relink(article: Article) -> str:

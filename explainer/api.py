@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .addresses import absolute_url
 from .entries import context_on
 from .models import Actor, ContextEntry
 from .sanitize import html_to_text
@@ -14,7 +15,7 @@ def entry_data(request, entry: ContextEntry, *, parts: dict, day: dt.date | None
     image = None
     if is_actor and entry.image:
         image = {
-            "url": request.build_absolute_uri(entry.image.url),
+            "url": absolute_url(request, entry.image.url),
             "alt": entry.image_alt,
             "credit": entry.image_credit,
         }
@@ -29,7 +30,7 @@ def entry_data(request, entry: ContextEntry, *, parts: dict, day: dt.date | None
         "summary_text": html_to_text(entry.summary_html),
         "image": image,
         "wikidata_id": getattr(entry, "wikidata_id", "") or None,
-        "url": request.build_absolute_uri(entry.get_absolute_url()),
+        "url": absolute_url(request, entry.get_absolute_url()),
         "reviewed_on": entry.reviewed_on.isoformat() if entry.reviewed_on else None,
         "related": [
             {"title": other.label, "slug": other.slug, "kind": other.kind}

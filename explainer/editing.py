@@ -126,7 +126,7 @@ class RevisionAdmin(VersionAdmin):
     def ensure_initial_version(self, object_id) -> None:
         """Objects made outside the admin (imports, the demo) get a first version when an
         editor opens them, so an edit conflict can always say what changed since."""
-        obj = self.model.objects.filter(pk=object_id).first()
+        obj = self.model.objects.filter(pk=parse_pk(self.model, object_id)).first()
         if obj is None or Version.objects.get_for_object(obj).exists():
             return
         with reversion.create_revision(manage_manually=True):
@@ -153,12 +153,13 @@ class RevisionAdmin(VersionAdmin):
         )
 
     def compare_view(self, request, object_id):
-        obj = get_object_or_404(self.model, pk=object_id)
+        # An id that cannot be one ("abc", "1e3") finds nothing: a 404, as a missing one.
+        obj = get_object_or_404(self.model, pk=parse_pk(self.model, object_id))
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         versions = Version.objects.get_for_object(obj).select_related("revision__user")
-        older = get_object_or_404(versions, pk=request.GET.get("from") or 0)
-        newer = get_object_or_404(versions, pk=request.GET.get("to") or 0)
+        older = get_object_or_404(versions, pk=parse_pk(Version, request.GET.get("from")))
+        newer = get_object_or_404(versions, pk=parse_pk(Version, request.GET.get("to")))
         if older.revision.date_created > newer.revision.date_created:
             older, newer = newer, older
         context = {
@@ -222,10 +223,18 @@ def compare_children(older: Version, newer: Version) -> list[dict]:
     ]
 
 
-def lock_row(model, object_id) -> None:
+def parse_pk(model, value):
+    """``value`` (from an address or a parameter) as a primary key of ``model``, or None
+    when it cannot be one: "abc", "1e3", NUL."""
     try:
-        pk = model._meta.pk.to_python(object_id)
+        return model._meta.pk.to_python(value)
     except ValidationError:
+        return None
+
+
+def lock_row(model, object_id) -> None:
+    pk = parse_pk(model, object_id)
+    if pk is None:
         return  # not an id at all: the admin answers for it
     list(model._default_manager.select_for_update().filter(pk=pk).values_list("pk", flat=True))
 

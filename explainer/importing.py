@@ -15,6 +15,8 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from .text import without_control_characters
+
 # Web-page leftovers that clippings carry below the story; everything from the first one on
 # is dropped.
 PAGE_FURNITURE = ("Top 10 Stories", "LETTER", "Sign up for eNewsletter", "Most Read")
@@ -85,7 +87,9 @@ def _drop_furniture(blocks: list[tuple[int, str]]) -> list[tuple[int, str]]:
 
 
 def parse_story(text: str) -> ParsedStory:
-    text = text.lstrip("\ufeff")
+    # Stray control characters (a NUL, a word processor's vertical tab) go here, not only in
+    # the models' save: figure captions are written in bulk, without one.
+    text = without_control_characters(text.lstrip("\ufeff"), multiline=True)
     if not text.strip():
         raise StoryFormatError("The file is empty.")
     first_line = text.strip().split("\n", 1)[0]

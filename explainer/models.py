@@ -27,9 +27,26 @@ from .sanitize import (
     sanitize_body_html,
     sanitize_summary_html,
 )
+from .text import without_control_characters
 from .textindex import index_words, story_index_text
 
 MAX_BODY_CHARS = 1_000_000
+
+
+def strip_control_characters(obj: models.Model) -> None:
+    """Remove control characters from the text an editor or an importer gave ``obj``
+    (``text.without_control_characters``; text areas keep their line breaks). Every
+    ``save`` starts with it, before anything is derived from that text: one control
+    character is enough to stop the feed being written, and NUL to stop PostgreSQL
+    storing the row. Removed rather than refused: they are invisible, so an editor told
+    about one could not find it."""
+    for model_field in obj._meta.concrete_fields:
+        value = getattr(obj, model_field.attname)
+        if model_field.editable and isinstance(value, str):
+            multiline = isinstance(model_field, models.TextField)
+            setattr(
+                obj, model_field.attname, without_control_characters(value, multiline=multiline)
+            )
 
 
 def refuse_deep_nesting(obj, field_name: str) -> None:
@@ -200,6 +217,7 @@ class Article(models.Model):
         return self.headline
 
     def save(self, **kwargs):
+        strip_control_characters(self)
         if not self.slug:
             self.slug = unique_slug(Article, self.headline, exclude_pk=self.pk, fallback="story")
         self.body_html = sanitize_body_html(self.body)
@@ -267,6 +285,10 @@ class Figure(models.Model):
     def __str__(self):
         return self.caption[:80] or f"Figure {self.position}"
 
+    def save(self, **kwargs):
+        strip_control_characters(self)
+        super().save(**kwargs)
+
     def clean(self):
         if self.image and not self.alt_text.strip():
             raise ValidationError({"alt_text": "Describe the image for readers who cannot see it."})
@@ -331,6 +353,7 @@ class ContextEntry(models.Model):
         abstract = True
 
     def save(self, **kwargs):
+        strip_control_characters(self)
         self.summary_html = sanitize_summary_html(self.summary)
         super().save(**kwargs)
 
@@ -526,6 +549,7 @@ class BackgroundNote(ContextEntry):
         return self.title
 
     def save(self, **kwargs):
+        strip_control_characters(self)
         self.body_html = sanitize_body_html(self.body)
         super().save(**kwargs)
 
@@ -587,6 +611,10 @@ class Role(models.Model):
     def __str__(self):
         return f"{self.label} ({self.years})" if self.years else self.label
 
+    def save(self, **kwargs):
+        strip_control_characters(self)
+        super().save(**kwargs)
+
     def clean(self):
         clean_period(self)
 
@@ -613,6 +641,10 @@ class NoteUpdate(models.Model):
 
     def __str__(self):
         return f"{self.happened_on}: {self.text}"
+
+    def save(self, **kwargs):
+        strip_control_characters(self)
+        super().save(**kwargs)
 
     def clean(self):
         try:
@@ -691,6 +723,7 @@ class Alias(EntryLinkMixin):
         return self.text
 
     def save(self, **kwargs):
+        strip_control_characters(self)
         self.text = " ".join(self.text.split())
         self.normalized = normalize_alias(self.text)
         super().save(**kwargs)
@@ -742,6 +775,10 @@ class Source(EntryLinkMixin):
 
     def __str__(self):
         return self.label
+
+    def save(self, **kwargs):
+        strip_control_characters(self)
+        super().save(**kwargs)
 
 
 class Mention(EntryLinkMixin):

@@ -4,6 +4,7 @@ Everything that differs between a laptop and production comes from the environme
 the defaults are safe for local development (SQLite file, local-memory cache, debug on).
 """
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -40,6 +41,13 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# The origin readers reach the site on ("https://explainer.example"): canonical URLs, the
+# feed, the sitemap and robots.txt use it, never the Host a request gave. Unset (`make
+# run`), they use the origin each request was made on.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "").strip().rstrip("/")
+_site = urlsplit(SITE_URL)
+if SITE_URL and (_site.scheme not in {"http", "https"} or not _site.netloc or _site.path):
+    raise ImproperlyConfigured("DJANGO_SITE_URL must be an origin, like https://explainer.example.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -63,9 +71,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "explainer.middleware.ResourcePolicyMiddleware",
     "explainer.middleware.ReaderGZipMiddleware",
     "explainer.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that may query the database (sessions, log-in, axes, the views).
+    "explainer.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # ETags for every GET, answering If-None-Match with 304.
@@ -76,6 +87,8 @@ MIDDLEWARE = [
     "explainer.middleware.RelinkBatchMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Turns a database outage escaping a view into a 503 page.
+    "explainer.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes requires: it turns a lock-out into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -121,8 +134,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # one per test run, so that runs side by side never share one.
         "NAME": os.path.join(tempfile.gettempdir(), f"explainer-test-{os.getpid()}.sqlite3"),
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that stops answering costs a request seconds and a 503 page
+    # (explainer.middleware.DatabaseUnavailableMiddleware), not a worker held for minutes.
+    # The statement timeout is for the web server (explainer/wsgi.py sets 5000 ms unless
+    # told otherwise): migrations and the relink worker may run long statements on purpose.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3")))
+    _statement_timeout_ms = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS") or "0")
+    if _statement_timeout_ms:
+        _options["options"] = " ".join(
+            [_options.get("options", ""), f"-c statement_timeout={_statement_timeout_ms}"]
+        ).strip()
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# A cache is a cache (explainer/caching.py): a Redis that is down or stops answering costs
+# a request at most this long, to connect or for a reply; after a failure the cache is
+# left alone for DJANGO_CACHE_RETRY_SECONDS, and pages are built from the database.
+CACHE_TIMEOUT_SECONDS = float(os.environ.get("DJANGO_CACHE_TIMEOUT_SECONDS", "0.25"))
+CACHE_RETRY_SECONDS = float(os.environ.get("DJANGO_CACHE_RETRY_SECONDS", "5"))
 if env_bool("DJANGO_CACHE_DISABLED", False):
     # For measuring the cold path (make bench) and for debugging: nothing is ever cached.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
@@ -132,6 +162,11 @@ elif REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "explainer",
+            # Passed to redis-py's connection pool.
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": CACHE_TIMEOUT_SECONDS,
+            },
         }
     }
 else:
@@ -200,13 +235,27 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+
+def as_one_line_warning(record: logging.LogRecord) -> bool:
+    """A logging filter: the record as a warning, without its traceback."""
+    record.exc_info = record.exc_text = None
+    record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+    return True
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"one_line_warning": {"()": lambda: as_one_line_warning}},
     "handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # One line per task is noise at the rate relinking runs them; failures still show.
-    "loggers": {"django_tasks": {"level": os.environ.get("DJANGO_TASKS_LOG_LEVEL", "WARNING")}},
+    "loggers": {
+        # One line per task is noise at the rate relinking runs them; failures still show.
+        "django_tasks": {"level": os.environ.get("DJANGO_TASKS_LOG_LEVEL", "WARNING")},
+        # Requests for a host we do not serve are scanners' background noise, not our error:
+        # one line each, not a traceback (and no mail to ADMINS).
+        "django.security.DisallowedHost": {"filters": ["one_line_warning"]},
+    },
 }
 
 # Security. HTTPS is assumed whenever debug is off: TLS ends at the load balancer, which
@@ -227,6 +276,9 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Set by explainer.middleware.ResourcePolicyMiddleware, on every response.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (django-csp 4). Reader pages: our own scripts and styles only,
@@ -261,5 +313,10 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# How many proxies in front of the app append to X-Forwarded-For (the TLS proxy of
+# docs/deploy.md is one). Without one, the connecting address is the client's; with one,
+# the address the outermost proxy saw. Anything further left is the client's own say.
+TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "explainer.addresses.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

@@ -77,7 +77,8 @@ def note_library_fields_before_save(sender, instance, **kwargs):
 @receiver(post_save, sender=BackgroundNote)
 def relink_after_entry_saved(sender, instance, created: bool, **kwargs):
     # Its own snapshot, and those of the entries whose cards name it.
-    for entry in [instance, *([] if created else entries_related_to(instance))]:
+    related = [] if created else entries_related_to(instance)
+    for entry in [instance, *related]:
         request_snapshot(entry)
     if created:
         return
@@ -87,13 +88,23 @@ def relink_after_entry_saved(sender, instance, created: bool, **kwargs):
         # Just published, or renamed: the stories that contain its aliases but could
         # not link it until now.
         phrases = list(instance.aliases.values_list("normalized", flat=True))
-    # Stories that show it (its description in the sidebar, its address in links).
+    # Stories that show it: its description in the sidebar, its address in links, its
+    # title and date in "How we got here".
     request_relink(
-        entries=[instance.entry_key],
+        entries=[instance.entry_key, *timelines_showing(instance, related)],
         phrases=phrases,
         reason=f"Entry edited: {instance}",
         subject=instance,
     )
+
+
+def timelines_showing(entry, related: list) -> list[str]:
+    """The notes whose stories show ``entry`` in "How we got here" without mentioning it:
+    its related notes, if it is a note. Those stories must drop it once it is unpublished
+    or deleted, or they link to a page readers cannot open."""
+    if not isinstance(entry, BackgroundNote):
+        return []
+    return [other.entry_key for other in related if isinstance(other, BackgroundNote)]
 
 
 @receiver(pre_delete, sender=Actor)
@@ -166,10 +177,13 @@ def refresh_entries_after_relations_changed(sender, instance, action, pk_set, mo
 @receiver(post_delete, sender=Actor)
 @receiver(post_delete, sender=BackgroundNote)
 def relink_after_entry_deleted(sender, instance, **kwargs):
-    for entry in getattr(instance, "_related_entries", []):
+    related = getattr(instance, "_related_entries", [])
+    for entry in related:
         request_snapshot(entry)
     request_relink(
-        stories=getattr(instance, "_linked_stories", ()), reason=f"Entry deleted: {instance}"
+        stories=getattr(instance, "_linked_stories", ()),
+        entries=timelines_showing(instance, related),
+        reason=f"Entry deleted: {instance}",
     )
 
 

@@ -1,9 +1,27 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 
 from .models import Actor, Article, BackgroundNote
 
 
-class StorySitemap(Sitemap):
+class SiteSitemap(Sitemap):
+    """Full URLs on the configured site origin (``DJANGO_SITE_URL``), whatever Host the
+    request gave; without one, on the request's own."""
+
+    def get_protocol(self, protocol=None):
+        if settings.SITE_URL:
+            return urlsplit(settings.SITE_URL).scheme
+        return super().get_protocol(protocol)
+
+    def get_domain(self, site=None):
+        if settings.SITE_URL:
+            return urlsplit(settings.SITE_URL).netloc
+        return super().get_domain(site)
+
+
+class StorySitemap(SiteSitemap):
     changefreq = "daily"
     priority = 0.8
 
@@ -14,7 +32,7 @@ class StorySitemap(Sitemap):
         return item.updated_at
 
 
-class EntrySitemap(Sitemap):
+class EntrySitemap(SiteSitemap):
     changefreq = "weekly"
     priority = 0.5
 

@@ -12,12 +12,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q
 from django.template import loader
 from django.utils import timezone
 
+from .addresses import absolute_url, site_origin
+from .caching import guarded_cache
 from .models import Article, BackgroundNote, Mention, NoteUpdate
 from .relinking import article_preview
 from .snapshots import timeline_rows
@@ -252,7 +253,7 @@ def render_in_full(request, article_id: int) -> str:
     """The story page rendered from the story and its entries (a story whose stored page is
     not current)."""
     article = Article.objects.defer(*UNREAD_FIELDS).get(pk=article_id)
-    context = story_context(article, absolute=request.build_absolute_uri)
+    context = story_context(article, absolute=lambda path: absolute_url(request, path))
     return loader.render_to_string(PAGE_TEMPLATE, context, request=request)
 
 
@@ -295,14 +296,13 @@ def published_story(slug: str, *, cached: tuple | None) -> PublishedStory | None
 def reader_page(request, slug: str) -> str | None:
     """The story page's HTML for a reader, or None if no story is published at ``slug``.
     Kept in the cache per story and per origin (its canonical URL and JSON-LD are full
-    URLs on the host a reader asked), checked against the story's version on every
+    URLs on the site's origin: ``site_origin``), checked against the story's version on every
     request, so an edit or an unpublishing shows at once. Reader pages carry nothing
     per-reader (no forms, no tokens), so one rendering serves everyone. A miss costs no
     more query: the stored page comes with the version."""
-    # get_host() is validated against ALLOWED_HOSTS: only a host name and port.
-    origin = f"{request.scheme}://{request.get_host()}"
+    origin = site_origin(request)
     key = f"story-page:v4:{slug}:{origin}"
-    cached = cache.get(key)
+    cached = guarded_cache.get(key)
     story = published_story(slug, cached=cached[:2] if cached else None)
     if story is None:
         return None
@@ -312,5 +312,5 @@ def reader_page(request, slug: str) -> str | None:
         html = story.stored_page.replace(ORIGIN_PLACEHOLDER, origin)
     else:
         html = render_in_full(request, story.pk)
-    cache.set(key, (story.pk, story.version, html), PAGE_TIMEOUT)
+    guarded_cache.set(key, (story.pk, story.version, html), PAGE_TIMEOUT)
     return html

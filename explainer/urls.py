@@ -3,7 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path, register_converter
-from django.views.decorators.cache import cache_page
+from django.views.decorators.cache import cache_control
 
 from . import views
 from .feeds import LatestStoriesFeed
@@ -31,10 +31,12 @@ urlpatterns = [
     path("actors/<uslug:slug>/", views.actor_detail, name="actor_detail"),
     path("background/<uslug:slug>/", views.note_detail, name="note_detail"),
     path("search/", views.search, name="search"),
-    path("feed/", LatestStoriesFeed(), name="feed"),
+    path("feed/", views.reader_methods(LatestStoriesFeed()), name="feed"),
+    # Not kept on the server: an unpublished story or entry leaves it at once. Shared
+    # caches may keep it five minutes, as they do reader pages.
     path(
         "sitemap.xml",
-        cache_page(60 * 60)(sitemap),
+        views.reader_methods(cache_control(public=True, max_age=300)(sitemap)),
         {"sitemaps": SITEMAPS},
         name="django.contrib.sitemaps.views.sitemap",
     ),

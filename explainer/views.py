@@ -19,10 +19,11 @@ from django.template import loader
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from . import api, entries, snapshots, stories
+from .addresses import absolute_url
 from .models import Actor, Article, BackgroundNote
 from .search import search as search_library
 
@@ -42,7 +43,27 @@ def reader_cache(view):
     return vary_on_headers("HX-Request")(wrapped)
 
 
-@require_GET
+READER_METHODS = ["GET", "HEAD", "OPTIONS"]
+
+
+def reader_methods(view):
+    """GET and HEAD, as ``require_safe`` allows (monitors and link checkers ask with HEAD),
+    and OPTIONS, answered at once with the methods allowed; anything else is a 405 that
+    lists them. Outermost, so that OPTIONS does no work."""
+
+    @require_http_methods(READER_METHODS)
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method == "OPTIONS":
+            response = HttpResponse()
+            response["Allow"] = ", ".join(READER_METHODS)
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@reader_methods
 @reader_cache
 def article_list(request):
     articles = Article.objects.published().only(
@@ -51,7 +72,7 @@ def article_list(request):
     return render(request, "explainer/article_list.html", {"articles": articles})
 
 
-@require_GET
+@reader_methods
 @reader_cache
 def article_detail(request, slug):
     html = stories.reader_page(request, slug)
@@ -60,7 +81,7 @@ def article_detail(request, slug):
     return HttpResponse(html)
 
 
-@require_GET
+@reader_methods
 @staff_member_required
 @cache_control(private=True, no_store=True)
 def article_preview(request, slug):
@@ -69,22 +90,24 @@ def article_preview(request, slug):
     if not request.user.has_perm("explainer.view_article"):
         raise PermissionDenied
     article = get_object_or_404(Article, slug=slug)
-    context = stories.story_context(article, absolute=request.build_absolute_uri, preview=True)
+    context = stories.story_context(
+        article, absolute=lambda path: absolute_url(request, path), preview=True
+    )
     response = render(request, "explainer/article_detail.html", {**context, "preview": True})
     response["X-Robots-Tag"] = "noindex"
     return response
 
 
-@require_GET
+@reader_methods
 @cache_control(public=True, max_age=60 * 60 * 24)
 def robots_txt(request):
-    sitemap_url = request.build_absolute_uri(reverse("django.contrib.sitemaps.views.sitemap"))
+    sitemap_url = absolute_url(request, reverse("django.contrib.sitemaps.views.sitemap"))
     return HttpResponse(
         f"User-agent: *\nDisallow: /admin/\nSitemap: {sitemap_url}\n", content_type="text/plain"
     )
 
 
-@require_GET
+@reader_methods
 @never_cache
 def healthz(request):
     """For load balancers: 200 when the database and the cache answer, else 503."""
@@ -140,25 +163,26 @@ def entry_detail(request, model, slug: str, *, template_name: str):
         context.update(snapshots.page_parts(entry))
         context["stories"] = entries.stories_mentioning(entry)
         response = render(request, template_name, context)
-    if not entry.is_published:
-        # Only staff get here (previews): never let a shared cache keep it.
+    shown = [entry, *parts["involved"], *parts["related"]]
+    if not all(item.is_published for item in shown):
+        # Only staff see unpublished entries (previews): never let a shared cache keep it.
         patch_cache_control(response, private=True, no_store=True)
     return response
 
 
-@require_GET
+@reader_methods
 @reader_cache
 def actor_detail(request, slug):
     return entry_detail(request, Actor, slug, template_name="explainer/actor_detail.html")
 
 
-@require_GET
+@reader_methods
 @reader_cache
 def note_detail(request, slug):
     return entry_detail(request, BackgroundNote, slug, template_name="explainer/note_detail.html")
 
 
-@require_GET
+@reader_methods
 @cache_control(public=True, max_age=300)
 def context_api(request, slug):
     """The card as data, for other sites and apps (see docs/api.md)."""
@@ -177,10 +201,11 @@ def api_response(data: dict, status: int = 200) -> JsonResponse:
     response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
     # Public data, meant for other sites' pages and apps.
     response["Access-Control-Allow-Origin"] = "*"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
 
 
-@require_GET
+@reader_methods
 @reader_cache
 def search(request):
     results = search_library(request.GET.get("q", ""))

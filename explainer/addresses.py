@@ -1,0 +1,50 @@
+"""Where a request comes from and where the site is, as far as either can be trusted: the
+site's origin (``DJANGO_SITE_URL``, not the request's Host) for the full URLs readers and
+crawlers keep, and the client's address behind the configured proxies for the log-in
+lock-out."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+
+def site_origin(request) -> str:
+    """The configured site origin, or when none is configured (development) the origin
+    the request was made on; ``get_host()`` is checked against ALLOWED_HOSTS."""
+    return settings.SITE_URL or f"{request.scheme}://{request.get_host()}"
+
+
+def absolute_url(request, location: str) -> str:
+    """``location``, a site path or already a full URL (media on a CDN), as a full URL."""
+    if not settings.SITE_URL:
+        return request.build_absolute_uri(location)
+    return location if urlsplit(location).scheme else settings.SITE_URL + location
+
+
+def site_url(path: str) -> str:
+    """A site path as a full URL on the configured origin; without one, the path as it is,
+    for a caller that adds the request's own (the feed, the sitemap)."""
+    return settings.SITE_URL + path if settings.SITE_URL else path
+
+
+def client_address(request) -> str | None:
+    """The client's address, for django-axes (``AXES_CLIENT_IP_CALLABLE``). Each trusted
+    proxy appends the address it saw connect to X-Forwarded-For, so with
+    ``TRUSTED_PROXY_COUNT`` of them the client is that many entries from the right; the
+    entries further left are whatever the client sent. A request that did not come
+    through them all is known by its connecting address."""
+    connecting = request.META.get("REMOTE_ADDR")
+    count = settings.TRUSTED_PROXY_COUNT
+    if count <= 0:
+        return connecting
+    header = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded = [part.strip() for part in header.split(",") if part.strip()]
+    if len(forwarded) < count:
+        return connecting
+    try:
+        return str(ipaddress.ip_address(forwarded[-count]))
+    except ValueError:
+        return connecting
