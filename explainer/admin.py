@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import localize
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from . import relinking
@@ -44,7 +45,51 @@ admin.site.index_title = "Stories and context"
 URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
-class AliasFormSet(forms.BaseInlineFormSet):
+# An inline shows at most this many rows, so that a change form stays far below Django's
+# 1,000-field limit (DATA_UPLOAD_MAX_NUMBER_FIELDS) and opens in a moment however many
+# aliases an entry or mentions a story has; the rest are in their own admin list.
+INLINE_ROWS_SHOWN = 100
+
+
+class FirstRowsFormSet(forms.BaseInlineFormSet):
+    """An inline's first ``INLINE_ROWS_SHOWN`` rows, in a stable order."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_queryset"):
+            rows = super().get_queryset()
+            shown = list(rows.values_list("pk", flat=True)[:INLINE_ROWS_SHOWN])
+            self._queryset = rows.filter(pk__in=shown)
+        return self._queryset
+
+
+class FirstRowsInline:
+    """Tells the editor when an inline shows only the first rows, with a link to them all
+    in the rows' own admin list, filtered by the parent."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None and request.method == "GET":
+            total = formset(instance=obj, queryset=self.get_queryset(request)).queryset.count()
+            if total > INLINE_ROWS_SHOWN:
+                opts = self.model._meta
+                url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+                messages.info(
+                    request,
+                    format_html(
+                        "Only the first {} of its {} {} are shown below. "
+                        '<a href="{}?{}={}">See and edit them all</a>.',
+                        INLINE_ROWS_SHOWN,
+                        f"{total:,}",
+                        opts.verbose_name_plural,
+                        url,
+                        f"{formset.fk.name}__id__exact",
+                        obj.pk,
+                    ),
+                )
+        return formset
+
+
+class AliasFormSet(FirstRowsFormSet):
     def clean(self):
         super().clean()
         seen: dict[str, str] = {}
@@ -58,7 +103,7 @@ class AliasFormSet(forms.BaseInlineFormSet):
             seen[key] = text
 
 
-class AliasInline(admin.TabularInline):
+class AliasInline(FirstRowsInline, admin.TabularInline):
     model = Alias
     formset = AliasFormSet
     fields = ["text", "case_sensitive"]
@@ -226,7 +271,7 @@ class MentionForm(forms.ModelForm):
         return super().save(commit)
 
 
-class MentionFormSet(forms.BaseInlineFormSet):
+class MentionFormSet(FirstRowsFormSet):
     def clean(self):
         super().clean()
         try:
@@ -262,7 +307,7 @@ def occurrences(text: str, quote: str):
         position = text.find(quote, position + 1)
 
 
-class MentionInline(admin.TabularInline):
+class MentionInline(FirstRowsInline, admin.TabularInline):
     model = Mention
     form = MentionForm
     formset = MentionFormSet

@@ -1,7 +1,8 @@
-"""Editors saving at once, with real threads and their own database connections: no edit
-is lost and no save fails. Of two saves of one story from the same version, exactly one
-wins and the other is shown the conflict with its input kept; many editors saving
-different entries while readers read all succeed. Run on SQLite and on PostgreSQL."""
+"""No edit lost, no save refused. Editors saving at once, with real threads and their own
+database connections: of two saves of one story from the same version exactly one wins
+and the other is shown the conflict with its input kept; many editors saving different
+entries while readers read all succeed (SQLite and PostgreSQL). And stories and entries
+too large for one form (Django's 1,000-field limit) still open and save."""
 
 import html
 import threading
@@ -14,7 +15,7 @@ from explainer.models import Actor, Article
 from tests.factories import make_actor, make_article
 from tests.test_admin import admin_form, change_url
 
-pytestmark = pytest.mark.django_db(transaction=True)
+threaded = pytest.mark.django_db(transaction=True)
 
 ROUNDS = 20
 CONFLICT = "after you opened it, so your save was not applied"
@@ -50,6 +51,7 @@ def run_together(*calls) -> list:
     return results
 
 
+@threaded
 def test_two_saves_from_one_version_one_wins_and_the_other_sees_the_conflict(admin_user):
     story = make_article(headline="Kim meets Putin in Vladivostok")
     url = change_url(story)
@@ -75,6 +77,7 @@ def test_two_saves_from_one_version_one_wins_and_the_other_sees_the_conflict(adm
         assert story.dek == deks[winner]
 
 
+@threaded
 def test_a_save_without_the_version_it_was_based_on_is_refused_with_input_kept(admin_client):
     story = make_article(dek="The first dek")
     url = change_url(story)
@@ -90,6 +93,7 @@ def test_a_save_without_the_version_it_was_based_on_is_refused_with_input_kept(a
     assert Article.objects.get(pk=story.pk).dek == "The first dek"
 
 
+@threaded
 def test_eight_editors_saving_while_readers_read_all_succeed(admin_user, client):
     actors = [make_actor(name=f"Minister {number}") for number in range(8)]
     story = make_article(body="".join(f"<p>{actor.name} spoke.</p>" for actor in actors))
@@ -120,3 +124,49 @@ def test_eight_editors_saving_while_readers_read_all_succeed(admin_user, client)
     assert {response.status_code for response in reads} == {200}
     saved = dict(Actor.objects.filter(pk__in=descriptions).values_list("pk", "description"))
     assert saved == descriptions
+
+
+@pytest.mark.django_db
+def test_a_story_with_thousands_of_linked_mentions_opens_and_saves_within_the_field_limit(
+    admin_client, settings
+):
+    make_actor(name="Ri Yong-ho", slug="ri-yong-ho")
+    story = make_article(
+        body="<p>" + " ".join(["Ri Yong-ho spoke."] * 2_000) + "</p>", link_every_mention=True
+    )
+    assert story.mentions.filter(is_linked=True).count() == 2_000
+    url = change_url(story)
+
+    page = admin_client.get(url)
+    data = admin_form(admin_client, url)
+    response = admin_client.post(url, {**data, "dek": "Two thousand mentions"})
+
+    assert "Only the first 100 of its 2,000 mentions are shown below." in html.unescape(
+        page.content.decode()
+    )
+    assert f"/admin/explainer/mention/?article__id__exact={story.pk}" in page.content.decode()
+    assert len(data) < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    assert response.status_code == 302
+    assert Article.objects.get(pk=story.pk).dek == "Two thousand mentions"
+    listed = admin_client.get(f"/admin/explainer/mention/?article__id__exact={story.pk}")
+    assert listed.status_code == 200 and "2000 mentions" in listed.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_entry_with_hundreds_of_aliases_can_still_be_saved(admin_client):
+    from explainer.linking import normalize_alias
+    from explainer.models import Alias
+
+    actor = make_actor(name="Kim Jong-un", slug="kim-jong-un")
+    texts = [f"Kim Jong-un variant {number}" for number in range(400)]
+    Alias.objects.bulk_create(
+        [Alias(actor=actor, text=text, normalized=normalize_alias(text)) for text in texts]
+    )
+    url = change_url(actor)
+    data = admin_form(admin_client, url)
+
+    response = admin_client.post(url, {**data, "description": "Leader of North Korea"})
+
+    assert response.status_code == 302
+    assert Actor.objects.get(pk=actor.pk).description == "Leader of North Korea"
+    assert actor.aliases.count() == 401
