@@ -3,7 +3,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -151,14 +152,24 @@ class EntryAdmin(RevisionAdmin):
     list_per_page = 50
 
     def get_queryset(self, request):
+        # One subquery per count: joining both the mentions and the aliases multiplied them
+        # (an actor with 5,000 aliases in 10,000 stories is 50 million rows to count).
+        field = "actor" if self.model is Actor else "note"
+        mine = {field: OuterRef("pk")}
+        stories = (
+            Mention.objects.filter(**mine, is_suppressed=False)
+            .order_by()
+            .values(field)
+            .annotate(count=Count("article", distinct=True))
+            .values("count")
+        )
+        aliases = Alias.objects.filter(**mine).order_by().values(field).annotate(count=Count("pk"))
         return (
             super()
             .get_queryset(request)
             .annotate(
-                num_stories=Count(
-                    "mentions__article", filter=Q(mentions__is_suppressed=False), distinct=True
-                ),
-                num_aliases=Count("aliases", distinct=True),
+                num_stories=Coalesce(Subquery(stories), 0),
+                num_aliases=Coalesce(Subquery(aliases.values("count")), 0),
             )
         )
 

@@ -170,3 +170,26 @@ def test_an_entry_with_hundreds_of_aliases_can_still_be_saved(admin_client):
     assert response.status_code == 302
     assert Actor.objects.get(pk=actor.pk).description == "Leader of North Korea"
     assert actor.aliases.count() == 401
+
+
+@pytest.mark.django_db
+def test_entry_list_counts_the_stories_and_aliases_of_an_entry_with_many_of_both(
+    admin_client, django_assert_max_num_queries
+):
+    from explainer.linking import normalize_alias
+    from explainer.models import Alias
+
+    actor = make_actor(name="Kim Jong-un", slug="kim-jong-un")
+    texts = [f"Kim Jong-un variant {number}" for number in range(300)]
+    Alias.objects.bulk_create(
+        [Alias(actor=actor, text=text, normalized=normalize_alias(text)) for text in texts]
+    )
+    for number in range(3):
+        make_article(body=f"<p>Kim Jong-un spoke on day {number}. Kim Jong-un left.</p>")
+
+    with django_assert_max_num_queries(12):
+        response = admin_client.get("/admin/explainer/actor/")
+
+    listed = response.context["cl"].result_list
+    kim = next(entry for entry in listed if entry.pk == actor.pk)
+    assert (kim.num_stories, kim.num_aliases) == (3, 301)
