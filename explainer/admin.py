@@ -70,7 +70,7 @@ class FirstRowsInline:
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         if obj is not None and request.method == "GET":
-            total = formset(instance=obj, queryset=self.get_queryset(request)).queryset.count()
+            total = self.get_queryset(request).filter(**{formset.fk.name: obj}).count()
             if total > INLINE_ROWS_SHOWN:
                 opts = self.model._meta
                 url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")

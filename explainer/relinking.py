@@ -482,34 +482,36 @@ def read_stories(article_ids: list[int], *, lock: bool = False) -> dict[int, Sto
     }
 
 
+def _entry_of(mention: Mention) -> tuple[str, int]:
+    """Which entry a mention names: ("actor", 3) or ("note", 5)."""
+    if mention.actor_id is not None:
+        return "actor", mention.actor_id
+    return "note", mention.note_id
+
+
 def attach_entries(results: Iterable[LinkResult]) -> None:
     """Give the mentions a relink found new their entries (the page lists them), loading
     those no mention on record brought along in one query per model."""
-    known: dict[str, object] = {}
+    known: dict[tuple[str, int], object] = {}
     missing: list[Mention] = []
     for result in results:
         for mention in result.mentions:
-            if mention.actor_id is not None and "actor" in mention._state.fields_cache:
-                known[entry_key("actor", mention.actor_id)] = mention.actor
-            elif mention.note_id is not None and "note" in mention._state.fields_cache:
-                known[entry_key("note", mention.note_id)] = mention.note
+            field_name, pk = _entry_of(mention)
+            if field_name in mention._state.fields_cache:
+                known[field_name, pk] = getattr(mention, field_name)
             else:
                 missing.append(mention)
-    wanted = {
-        "actor": {m.actor_id for m in missing if m.actor_id is not None},
-        "note": {m.note_id for m in missing if m.note_id is not None},
-    }
     for field_name, model, fields in [
         ("actor", Actor, ACTOR_FIELDS),
         ("note", BackgroundNote, NOTE_FIELDS),
     ]:
-        ids = [pk for pk in wanted[field_name] if entry_key(field_name, pk) not in known]
+        ids = {ref[1] for ref in map(_entry_of, missing) if ref[0] == field_name}
+        ids -= {pk for name, pk in known if name == field_name}
         for entry in model.objects.filter(pk__in=ids).only(*fields):
-            known[entry_key(field_name, entry.pk)] = entry
+            known[field_name, entry.pk] = entry
     for mention in missing:
-        field_name = "actor" if mention.actor_id is not None else "note"
-        pk = mention.actor_id if mention.actor_id is not None else mention.note_id
-        setattr(mention, field_name, known.get(entry_key(field_name, pk)))
+        field_name, pk = _entry_of(mention)
+        setattr(mention, field_name, known.get((field_name, pk)))
 
 
 def page_groups(result: LinkResult) -> list[tuple[str, list]]:
