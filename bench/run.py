@@ -566,9 +566,9 @@ def link_story(body: str, matcher: Matcher) -> int:
     seen: set[str] = set()
     links = []
     for hit in hits:
-        if hit.target not in seen:
-            seen.add(hit.target)
-            links.append(Link(start=hit.start, end=hit.end, href=f"/actors/{hit.target}/"))
+        if hit.targets[0] not in seen:
+            seen.add(hit.targets[0])
+            links.append(Link(start=hit.start, end=hit.end, href=f"/actors/{hit.targets[0]}/"))
     mark_mentions(parsed=parsed, links=links)
     return len(hits)
 

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
@@ -34,6 +36,7 @@ from .models import (
     Role,
     Source,
 )
+from .review import choose_mention_view, story_review
 from .sanitize import TooDeeplyNested, sanitize_body_html
 from .services import article_name_suggestions, entry_ensure_name_alias
 
@@ -107,20 +110,25 @@ class AliasFormSet(FirstRowsFormSet):
 class AliasInline(FirstRowsInline, admin.TabularInline):
     model = Alias
     formset = AliasFormSet
-    fields = ["text", "case_sensitive"]
+    fields = ["text", "case_sensitive", "is_short_form"]
     extra = 1
 
 
 class SourceInline(admin.TabularInline):
     model = Source
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
-    fields = ["label", "url", "position"]
+    fields = ["label", "title", "published_on", "url", "position"]
     extra = 1
 
 
-class RoleInline(admin.TabularInline):
+class RoleInline(admin.StackedInline):
     model = Role
-    fields = ["title", "organization", "starts_on", "ends_on", "succeeded_by"]
+    fields = [
+        ("title", "organization"),
+        ("starts_on", "ends_on", "succeeded_by"),
+        ("title_forms", "holder_phrases"),
+    ]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 3})}}
     extra = 1
     verbose_name_plural = "Roles over time (cards show the one held on a story's date)"
 
@@ -391,6 +399,11 @@ class ArticleAdmin(RevisionAdmin):
                 self.admin_site.admin_view(self.relink_status_view),
                 name="explainer_article_relink_status",
             ),
+            path(
+                "<int:object_id>/choose-mention/",
+                self.admin_site.admin_view(partial(choose_mention_view, self)),
+                name="explainer_article_choose_mention",
+            ),
             *super().get_urls(),
         ]
 
@@ -415,6 +428,7 @@ class ArticleAdmin(RevisionAdmin):
                 "linked_body": mark_safe(obj.linked_body_html),
                 "orphans": orphans,
                 "suggestions": suggestions,
+                "review": story_review(obj),
             },
         )
 
@@ -429,6 +443,23 @@ class ArticleAdmin(RevisionAdmin):
                 + Count("mentions__note", filter=Q(mentions__is_suppressed=False), distinct=True)
             )
         )
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if getattr(request.resolver_match, "url_name", None) != "autocomplete":
+            return queryset, may_have_duplicates
+        # The autocomplete pages its results, and the entry count's GROUP BY drops the
+        # model's default ordering.
+        queryset = queryset.order_by(*self.opts.ordering)
+        # It names the field it fills (the view has checked that the field exists). For a
+        # mention's or a figure's story (a PartAdmin's parent field), offer only what that
+        # form accepts from this user: without the publish permission, no published story.
+        source = self.opts.apps.get_model(request.GET["app_label"], request.GET["model_name"])
+        if self.admin_site.is_registered(source) and not self.can_publish(request):
+            source_admin = self.admin_site.get_model_admin(source)
+            if request.GET["field_name"] in getattr(source_admin, "parent_fields", []):
+                queryset = queryset.exclude(status=Article.Status.PUBLISHED)
+        return queryset, may_have_duplicates
 
     @admin.display(description="Entries mentioned", ordering="num_entries")
     def entry_count(self, obj):
@@ -531,12 +562,12 @@ class PartAdmin(admin.ModelAdmin):
 
 @admin.register(Alias)
 class AliasAdmin(PartAdmin):
-    list_display = ["text", "actor", "note", "case_sensitive"]
-    list_filter = ["case_sensitive"]
+    list_display = ["text", "actor", "note", "case_sensitive", "is_short_form"]
+    list_filter = ["is_short_form", "case_sensitive"]
     search_fields = ["text", "actor__name", "note__title"]
     autocomplete_fields = ["actor", "note"]
     list_select_related = ["actor", "note"]
-    fields = ["text", "actor", "note", "case_sensitive"]
+    fields = ["text", "actor", "note", "case_sensitive", "is_short_form"]
 
 
 @admin.register(Mention)

@@ -20,6 +20,12 @@ def format_partial_date(value: str) -> str:
     return f"{day.day} {day.strftime('%B %Y')}"
 
 
+def when_phrase(value: str) -> str:
+    """ "on 27 August 2003" for a known day; "in August 2003" or "in 2003" otherwise."""
+    preposition = "on" if value.count("-") == 2 else "in"
+    return f"{preposition} {format_partial_date(value)}"
+
+
 def first_day(value: str) -> dt.date:
     parts = [int(part) for part in value.split("-")]
     return dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -87,9 +88,11 @@ def _drop_furniture(blocks: list[tuple[int, str]]) -> list[tuple[int, str]]:
 
 
 def parse_story(text: str) -> ParsedStory:
+    text = text.lstrip("\ufeff")
+    _refuse_invisible_headline(text)
     # Stray control characters (a NUL, a word processor's vertical tab) go here, not only in
     # the models' save: figure captions are written in bulk, without one.
-    text = without_control_characters(text.lstrip("\ufeff"), multiline=True)
+    text = without_control_characters(text, multiline=True)
     if not text.strip():
         raise StoryFormatError("The file is empty.")
     first_line = text.strip().split("\n", 1)[0]
@@ -97,6 +100,36 @@ def parse_story(text: str) -> ParsedStory:
     if match and match.group("key").lower() in HEADER_KEYS:
         return _parse_header_story(text)
     return _parse_clipping(text)
+
+
+def _refuse_invisible_headline(text: str) -> None:
+    """Refuse a story whose headline is only control characters: removing them would leave
+    no headline or, in the clipping shape, quietly make the next paragraph the headline."""
+    lines = [line.strip() for line in re.split(r"\r\n|\r|\n", text)]
+    visible = [line for line in lines if _is_visible(line)]
+    if not visible:
+        return  # an empty file, which parse_story refuses as one
+    if _header_key(visible[0]) in HEADER_KEYS:
+        titles = [line for line in lines if _header_key(line) == "title"]
+        headline = titles[0].partition(":")[2] if titles else ""
+    else:
+        # The clipping shape's headline: its first block of lines.
+        first = next(number for number, line in enumerate(lines) if line)
+        headline = " ".join(itertools.takewhile(bool, lines[first:]))
+    if headline.strip() and not _is_visible(headline):
+        raise StoryFormatError(
+            "The headline holds only invisible control characters (pasted from another "
+            "program?): type it again."
+        )
+
+
+def _is_visible(line: str) -> bool:
+    return bool(without_control_characters(line, multiline=False).strip())
+
+
+def _header_key(line: str) -> str:
+    match = _HEADER_LINE.match(without_control_characters(line, multiline=False).strip())
+    return match.group("key").lower() if match else ""
 
 
 def _parse_header_story(text: str) -> ParsedStory:

@@ -12,6 +12,7 @@ TextPositionSelector (start), so they can be found again after copy edits.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import html
 import re
@@ -39,6 +40,7 @@ _KOREAN_PARTICLES = frozenset(
         "의",
         "에",
         "에서",
+        "에서도",
         "에게",
         "께",
         "께서",
@@ -59,6 +61,27 @@ _KOREAN_PARTICLES = frozenset(
 
 _TAG = re.compile(r"<(?:\"[^\"]*\"|'[^']*'|[^'\">])*>")
 _TAG_NAME = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)")
+# Tags that start a new paragraph as a reader counts them.
+_BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "blockquote",
+        "figcaption",
+        "pre",
+        "dd",
+        "dt",
+        "td",
+        "th",
+        "div",
+    ]
+)
 
 
 def _fold_char(ch: str, *, keep_case: bool) -> str:
@@ -133,25 +156,148 @@ def is_hangul(ch: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """One surface form of an entry: an alias or an entry's own name."""
+    """One surface form of an entry: an alias, an entry's own name, or a phrase that names
+    whoever held a role ("the secretary of state")."""
 
     text: str
     target: str
     case_sensitive: bool = False
+    # A person's, place's or organization's name: written in lower case it is an ordinary
+    # word ("to trump", "a full moon"), whatever ``case_sensitive`` says.
+    is_proper_name: bool = False
+    # A short form ("Kim", "김", "the North") names the entry only in context: after its
+    # full form earlier in the story, or with a title it held on the story's date.
+    is_short_form: bool = False
+    # A role's phrase names its holder only while they held it; an event's short form
+    # ("the summit") names it in stories dated while it happened (partial dates, "" =
+    # open). ``role`` says which role or event, for editors.
+    held_from: str = ""
+    held_until: str = ""
+    role: str = ""
+
+    @property
+    def is_role_phrase(self) -> bool:
+        return bool(self.role) and not self.is_short_form
+
+    @property
+    def is_dated_short_form(self) -> bool:
+        return bool(self.role) and self.is_short_form
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A term found in the article text, at [start, end)."""
+    """A phrase found in the article text at [start, end), with every term it may be: a
+    phrase several entries share is resolved in context (``explainer.resolution``).
+    ``longer_name`` is set when the phrase runs on into further name words no term covers
+    ("Kim" in "Kim Jong-nam"): then it names someone else, and is never linked."""
 
-    target: str
     start: int
     end: int
+    terms: tuple[Term, ...]
+    longer_name: str = ""
+    # Full names inside the phrase ("North Korea" in "UN sanctions on North Korea"): never
+    # linked themselves, but they tell a reader who a later "the North" is.
+    names_inside: tuple[Hit, ...] = ()
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(term.target for term in self.terms))
+
+    def shifted(self, offset: int) -> Hit:
+        """The same hit in a text that starts ``offset`` characters earlier."""
+        return Hit(
+            self.start + offset,
+            self.end + offset,
+            self.terms,
+            self.longer_name,
+            tuple(inner.shifted(offset) for inner in self.names_inside),
+        )
+
+
+# Capitalised words that may follow a name without making it part of a longer one: titles
+# ("North Korea Foreign Minister Ri"), days, months, and words that start a clause.
+NAME_FOLLOWERS = frozenset(
+    [
+        "president",
+        "minister",
+        "foreign",
+        "vice",
+        "prime",
+        "deputy",
+        "chairman",
+        "chairwoman",
+        "secretary",
+        "general",
+        "leader",
+        "ambassador",
+        "envoy",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "premier",
+        "chancellor",
+        "senator",
+        "governor",
+        "mayor",
+        "commander",
+        "marshal",
+        "supreme",
+        "first",
+        "state",
+        "defense",
+        "defence",
+        "national",
+        "security",
+        "adviser",
+        "advisor",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "but",
+        "of",
+        "on",
+        "in",
+        "at",
+        "to",
+        "for",
+        "with",
+        "by",
+        "from",
+        "as",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
+)
+# A space joins the words of one name; a hyphen joins two ("the Trump-Kim summit").
+_NEXT_WORD = re.compile(r"[ \u00a0]([^\W\d_][\w'’.-]*)")
 
 
 class Matcher:
     """A character trie over every term: one left-to-right pass over the text finds the
-    longest term at each word start, whatever the number of terms."""
+    longest phrase at each word start, whatever the number of terms."""
 
     def __init__(self, terms: Iterable[Term]) -> None:
         self._root: dict = {}
@@ -167,7 +313,9 @@ class Matcher:
             self.size += 1
 
     def find(self, text: str) -> list[Hit]:
-        """Every non-overlapping, longest match in ``text`` on word boundaries."""
+        """Every non-overlapping, longest phrase in ``text`` on word boundaries. A phrase
+        that runs on into a longer name is returned with ``longer_name`` and does not hide
+        what follows it: in "Chairman Kim Yong-chol" the full name is still found."""
         hits: list[Hit] = []
         folded = fold(text)
         root = self._root
@@ -177,10 +325,40 @@ class Matcher:
             if i < end or folded[i] not in root:
                 continue
             best = self._longest_at(text, folded, i)
-            if best is not None:
-                hits.append(best)
-                end = best.end
+            if best is None:
+                continue
+            longer = longer_name_at(text, best.start, best.end)
+            if longer:
+                hits.append(Hit(best.start, best.end, best.terms, longer_name=longer))
+                continue
+            inside = self._names_inside(text, folded, best)
+            hits.append(
+                Hit(best.start, best.end, best.terms, names_inside=inside) if inside else best
+            )
+            end = best.end
         return hits
+
+    def _names_inside(self, text: str, folded: str, outer: Hit) -> tuple[Hit, ...]:
+        """The other entries' full names (no short forms or role phrases) a found phrase
+        holds. Bounded by the phrase's length, not the library's size."""
+        found: list[Hit] = []
+        end = outer.start
+        for i in _word_starts(text[outer.start : outer.end]):
+            position = outer.start + i
+            if position <= outer.start or position < end or folded[position] not in self._root:
+                continue
+            hit = self._longest_at(text[: outer.end], folded[: outer.end], position)
+            if hit is None:
+                continue
+            full = tuple(
+                term
+                for term in hit.terms
+                if not term.is_short_form and not term.role and term.target not in outer.targets
+            )
+            if full:
+                found.append(Hit(hit.start, hit.end, full))
+                end = hit.end
+        return tuple(found)
 
     def _longest_at(self, text: str, folded: str, start: int) -> Hit | None:
         node = self._root
@@ -201,11 +379,10 @@ class Matcher:
             j += 1
             terms = node.get(None)
             if terms and self._ends_on_boundary(text, j):
-                for term in terms:
-                    if term.case_sensitive and not _same_case(text[start:j], term.text):
-                        continue
-                    best = Hit(target=term.target, start=start, end=j)
-                    break
+                found = text[start:j]
+                matching = tuple(term for term in terms if _case_matches(found, term))
+                if matching:
+                    best = Hit(start=start, end=j, terms=matching)
         return best
 
     @staticmethod
@@ -213,11 +390,38 @@ class Matcher:
         if end >= len(text) or not is_word_char(text[end - 1]) or not is_word_char(text[end]):
             return True
         if is_hangul(text[end - 1]) and is_hangul(text[end]):
-            tail_end = end
-            while tail_end < len(text) and is_word_char(text[tail_end]):
-                tail_end += 1
-            return text[end:tail_end] in _KOREAN_PARTICLES
+            return particle_follows(text, end)
         return False
+
+
+def particle_follows(text: str, end: int) -> bool:
+    """Whether the Hangul word running on from ``end`` is one of the particles Korean
+    attaches to a noun ("김정은은"), so the noun before it ends at ``end``."""
+    tail_end = end
+    while tail_end < len(text) and is_word_char(text[tail_end]):
+        tail_end += 1
+    return text[end:tail_end] in _KOREAN_PARTICLES
+
+
+def longer_name_at(text: str, start: int, end: int) -> str:
+    """The longer name that the phrase at [start, end) is the beginning of, or "": a
+    capitalised word joined to it by a space that is not a title, a day or a
+    month ("Kim" in "Kim Jong-nam", "the South" in "the South Korean", "Moscow" in "the
+    Moscow Declaration"). Only cased scripts have capitals to tell by; in Korean a name
+    runs on without a space and the word boundary already decides."""
+    follower = _NEXT_WORD.match(text, end)
+    if follower is None:
+        return ""
+    word = follower.group(1)
+    if not word[0].isupper() or word.lower().strip(".") in NAME_FOLLOWERS:
+        return ""
+    return text[start : follower.end(1)].rstrip(".")
+
+
+def _case_matches(found: str, term: Term) -> bool:
+    if term.case_sensitive:
+        return _same_case(found, term.text)
+    return not (term.is_proper_name and term.text[:1].isupper() and found[:1].islower())
 
 
 def _same_case(found: str, alias: str) -> bool:
@@ -247,6 +451,12 @@ class ParsedHtml:
     tokens: tuple[str | TextNode, ...]
     text: str
     text_nodes: tuple[TextNode, ...] = ()
+    # Where each paragraph (or heading, list item, caption) starts in the text.
+    paragraph_starts: tuple[int, ...] = ()
+
+    def paragraph_of(self, offset: int) -> int:
+        """The 1-based number of the paragraph that ``offset`` lies in."""
+        return max(1, bisect.bisect_right(self.paragraph_starts, offset))
 
     def is_linkable_span(self, start: int, end: int) -> bool:
         return any(
@@ -260,6 +470,7 @@ def parse_html(source: str) -> ParsedHtml:
     linkable (we never nest links)."""
     tokens: list[str | TextNode] = []
     pieces: list[str] = []
+    paragraph_starts: list[int] = []
     offset = 0
     link_depth = 0
     position = 0
@@ -274,6 +485,13 @@ def parse_html(source: str) -> ParsedHtml:
         name = _TAG_NAME.match(tag.group())
         if name and name.group(2).lower() == "a":
             link_depth = max(0, link_depth + (-1 if name.group(1) else 1))
+        elif (
+            name
+            and not name.group(1)
+            and name.group(2).lower() in _BLOCK_TAGS
+            and (not paragraph_starts or paragraph_starts[-1] != offset)
+        ):
+            paragraph_starts.append(offset)
         position = tag.end()
     if position < len(source):
         raw = source[position:]
@@ -284,19 +502,17 @@ def parse_html(source: str) -> ParsedHtml:
         tokens=tuple(tokens),
         text="".join(pieces),
         text_nodes=tuple(token for token in tokens if isinstance(token, TextNode)),
+        paragraph_starts=tuple(paragraph_starts),
     )
 
 
 def find_mentions(*, parsed: ParsedHtml, matcher: Matcher) -> list[Hit]:
-    """Every term occurrence in linkable text nodes, never across tags, in reading order."""
+    """Every phrase in linkable text nodes, never across tags, in reading order."""
     hits: list[Hit] = []
     for node in parsed.text_nodes:
         if not node.linkable:
             continue
-        for hit in matcher.find(node.text):
-            hits.append(
-                Hit(target=hit.target, start=node.start + hit.start, end=node.start + hit.end)
-            )
+        hits.extend(hit.shifted(node.start) for hit in matcher.find(node.text))
     return hits
 
 

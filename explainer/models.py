@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .dates import format_partial_date, period_covers, starts_after, year_range
+from .dates import format_partial_date, period_covers, starts_after, when_phrase, year_range
 from .linking import normalize_alias
 from .sanitize import (
     MAX_NESTING_DEPTH,
@@ -27,7 +27,8 @@ from .sanitize import (
     sanitize_body_html,
     sanitize_summary_html,
 )
-from .text import without_control_characters
+from .suggestions import is_ordinary_phrase
+from .text import phrase_lines, without_control_characters
 from .textindex import index_words, story_index_text
 
 MAX_BODY_CHARS = 1_000_000
@@ -47,6 +48,24 @@ def strip_control_characters(obj: models.Model) -> None:
             setattr(
                 obj, model_field.attname, without_control_characters(value, multiline=multiline)
             )
+
+
+def refuse_invisible_text(obj: models.Model) -> None:
+    """A form error for a required field whose text is only control characters: saving
+    would strip it to nothing, and a story without a headline must not be saved as one."""
+    errors = {}
+    for model_field in obj._meta.concrete_fields:
+        value = getattr(obj, model_field.attname)
+        if not (model_field.editable and not model_field.blank and isinstance(value, str)):
+            continue
+        multiline = isinstance(model_field, models.TextField)
+        if value.strip() and not without_control_characters(value, multiline=multiline).strip():
+            errors[model_field.name] = (
+                "This holds only invisible control characters (pasted from another program?). "
+                "Type the text again."
+            )
+    if errors:
+        raise ValidationError(errors)
 
 
 def refuse_deep_nesting(obj, field_name: str) -> None:
@@ -238,6 +257,7 @@ class Article(models.Model):
         return reverse("article_detail", kwargs={"slug": self.slug})
 
     def clean(self):
+        refuse_invisible_text(self)
         if self.status == self.Status.PUBLISHED and not self.published_at:
             raise ValidationError({"published_at": "A published story needs a publication date."})
         if len(self.body) > MAX_BODY_CHARS:
@@ -358,17 +378,11 @@ class ContextEntry(models.Model):
         super().save(**kwargs)
 
     def clean(self):
+        refuse_invisible_text(self)
         refuse_deep_nesting(self, "summary")
         slug_owner = other_entry_with_slug(self.slug, exclude=self)
         if slug_owner is not None:
             raise ValidationError({"slug": f"“{slug_owner}” already uses the address {self.slug}."})
-        if self.label:
-            owner = alias_owner(self.label, exclude=self)
-            if owner is not None:
-                raise ValidationError(
-                    f"“{self.label}” is already an alias of {owner}: one phrase can point to only "
-                    "one entry. Rename this entry or remove that alias first."
-                )
 
     @property
     def entry_field(self) -> str:
@@ -407,18 +421,6 @@ def other_entry_with_slug(slug: str, *, exclude: ContextEntry) -> ContextEntry |
         found = queryset.first()
         if found:
             return found
-    return None
-
-
-def alias_owner(text: str, *, exclude: ContextEntry | None = None) -> ContextEntry | None:
-    """The entry another alias with this normal form already names, if any."""
-    queryset = Alias.objects.filter(normalized=normalize_alias(text)).select_related(
-        "actor", "note"
-    )
-    for alias in queryset:
-        if exclude is not None and alias.entry == exclude:
-            continue
-        return alias.entry
     return None
 
 
@@ -500,7 +502,7 @@ class Actor(ContextEntry):
                     if other.succeeded_by
                     else f"{self.name} left the post of {other.label}"
                 )
-                since.append(f"{successor} in {format_partial_date(other.ends_on)}.")
+                since.append(f"{successor} {when_phrase(other.ends_on)}.")
         for later in roles:
             if starts_after(later.starts_on, day):
                 since.append(f"{later.label} from {format_partial_date(later.starts_on)}.")
@@ -603,6 +605,18 @@ class Role(models.Model):
     succeeded_by = models.CharField(
         max_length=200, blank=True, help_text="Who took the role next, e.g. Ri Son-gwon."
     )
+    title_forms = models.TextField(
+        blank=True,
+        help_text="Other forms of the title that stories put before or after a surname, one "
+        "per line: “Chairman”, “위원장”. The title itself counts already. “Chairman Kim” then "
+        "links to whoever was chairman on the story's date.",
+    )
+    holder_phrases = models.TextField(
+        blank=True,
+        help_text="Phrases that name whoever held the role, with no name, one per line: "
+        "“the secretary of state”, “Russia's foreign minister”. Only phrases one person "
+        "holds at a time; never a bare “the president”.",
+    )
 
     class Meta:
         ordering = ["starts_on", "pk"]
@@ -621,6 +635,14 @@ class Role(models.Model):
     @property
     def label(self) -> str:
         return f"{self.title} of {self.organization}" if self.organization else self.title
+
+    @property
+    def title_form_list(self) -> list[str]:
+        return phrase_lines(f"{self.title}\n{self.title_forms}")
+
+    @property
+    def holder_phrase_list(self) -> list[str]:
+        return phrase_lines(self.holder_phrases)
 
     @property
     def years(self) -> str:
@@ -699,7 +721,9 @@ class EntryLinkMixin(models.Model):
 
 class Alias(EntryLinkMixin):
     """A surface form that names an entry in story text: a spelling, a short form, another
-    script ("Kim Jong Un", "Kim", "김정은", "Ким Чен Ын")."""
+    script ("Kim Jong Un", "Kim", "김정은", "Ким Чен Ын"). Several entries may share one
+    ("Kim" is many people's): the linker then decides in the story's context which is meant,
+    and leaves the phrase to the editor when it cannot tell."""
 
     actor = actor_link("aliases")
     note = note_link("aliases")
@@ -708,16 +732,35 @@ class Alias(EntryLinkMixin):
         help_text="Exactly as it may appear in a story. Hyphens, spaces and curly apostrophes "
         "match each other.",
     )
-    normalized = models.CharField(max_length=200, unique=True, editable=False)
+    normalized = models.CharField(max_length=200, db_index=True, editable=False)
     case_sensitive = models.BooleanField(
         default=False,
         help_text="Match only with this capitalisation. Use for short forms such as “US” or “Kim”.",
+    )
+    is_short_form = models.BooleanField(
+        "short form",
+        default=False,
+        help_text="Needs context: links only after the entry's full name earlier in the same "
+        "story, or beside a title the entry held on the story's date (“President Moon”, "
+        "“김 위원장”). Use for surnames (“Kim”, “김”, “金”) and phrases such as “the North”.",
     )
 
     class Meta:
         verbose_name_plural = "aliases"
         ordering = ["text"]
-        constraints = [exactly_one_entry("alias")]
+        constraints = [
+            exactly_one_entry("alias"),
+            models.UniqueConstraint(
+                fields=["actor", "normalized"],
+                condition=Q(actor__isnull=False),
+                name="alias_unique_per_actor",
+            ),
+            models.UniqueConstraint(
+                fields=["note", "normalized"],
+                condition=Q(note__isnull=False),
+                name="alias_unique_per_note",
+            ),
+        ]
 
     def __str__(self):
         return self.text
@@ -730,28 +773,38 @@ class Alias(EntryLinkMixin):
 
     def clean(self):
         self.text = " ".join(self.text.split())
-        if len(self.text) < 2:
-            raise ValidationError({"text": "An alias needs at least two characters."})
         if not index_words(self.text):
             # Such an alias has no word to find it by: stories could not be looked up for it.
             raise ValidationError({"text": "An alias needs at least one letter or digit."})
+        if not self.is_short_form:
+            if len(self.text) < 2:
+                raise ValidationError(
+                    {
+                        "text": f"“{self.text}” is one character: on its own it would link "
+                        "wherever it stands. Tick “short form” so it links only after the "
+                        "entry's full name (as “金” after “김정은”)."
+                    }
+                )
+            if is_ordinary_phrase(self.text):
+                raise ValidationError(
+                    {
+                        "text": f"“{self.text}” is made of common words, so on its own it "
+                        "would link where it means something else. Tick “short form” so it "
+                        "links only after the entry's full name earlier in the story."
+                    }
+                )
         self.clean_entry()
-        clash = (
-            Alias.objects.filter(normalized=normalize_alias(self.text))
+        if self.entry is None or self.entry.pk is None:
+            return
+        twin = (
+            Alias.objects.filter(
+                normalized=normalize_alias(self.text), **{self.entry.entry_field: self.entry}
+            )
             .exclude(pk=self.pk)
-            .select_related("actor", "note")
             .first()
         )
-        if clash is None:
-            return
-        if self.entry is not None and clash.entry == self.entry:
-            message = f"“{clash.text}” is already an alias of this entry."
-        else:
-            message = (
-                f"“{self.text}” already points to {clash.entry} (as “{clash.text}”). One phrase "
-                "can link to only one entry: remove it there first, or choose a longer phrase."
-            )
-        raise ValidationError({"text": message})
+        if twin is not None:
+            raise ValidationError({"text": f"“{twin.text}” is already an alias of this entry."})
 
     def validate_unique(self, exclude=None):
         # ``normalized`` is derived, so Django's own unique check would never see it;
@@ -759,13 +812,23 @@ class Alias(EntryLinkMixin):
         exclude = set(exclude or ()) | {"normalized"}
         super().validate_unique(exclude=exclude)
 
+    def validate_constraints(self, exclude=None):
+        exclude = set(exclude or ()) | {"normalized"}
+        super().validate_constraints(exclude=exclude)
+
 
 class Source(EntryLinkMixin):
     """Where an entry's facts come from."""
 
     actor = actor_link("sources")
     note = note_link("sources")
-    label = models.CharField(max_length=200, help_text="For example: Yonhap News Agency.")
+    label = models.CharField(
+        "publisher", max_length=200, help_text="For example: Yonhap News Agency."
+    )
+    title = models.CharField(
+        max_length=300, blank=True, help_text="The headline or document title, as published."
+    )
+    published_on = PartialDateField(blank=True, help_text="YYYY, YYYY-MM or YYYY-MM-DD.")
     url = models.URLField("URL", max_length=500)
     position = models.PositiveIntegerField(default=0)
 

@@ -34,7 +34,6 @@ from django_tasks.backends.immediate import ImmediateBackend
 from django_tasks_db import DatabaseBackend
 
 from .linking import (
-    Hit,
     Link,
     Matcher,
     Term,
@@ -54,9 +53,11 @@ from .models import (
     Mention,
     PendingRelink,
     RelinkJob,
+    Role,
     entry_key,
     entry_key_column,
 )
+from .resolution import Resolution, RoleTitle, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -98,21 +99,26 @@ class EntryRef:
 
 @dataclass(frozen=True)
 class Library:
-    """The matcher over every alias of a library version, and the entries it points to."""
+    """The matcher over every alias and role phrase of a library version, the entries they
+    point to, and the titles each entry held (``resolution.RoleTitle``)."""
 
     version: int
     matcher: Matcher
     entries: dict[str, EntryRef]
+    titles: dict[str, list[RoleTitle]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, *, version: int, include_unpublished: bool = False) -> Library:
         aliases = Alias.objects.all()
+        roles = Role.objects.all()
         if not include_unpublished:
             # Readers' pages never link an entry they cannot open.
             aliases = aliases.filter(Q(actor__is_published=True) | Q(note__is_published=True))
+            roles = roles.filter(actor__is_published=True)
         rows = aliases.values_list(
             "text",
             "case_sensitive",
+            "is_short_form",
             "actor_id",
             "actor__slug",
             "actor__kind",
@@ -121,19 +127,69 @@ class Library:
             "note__slug",
             "note__kind",
             "note__is_published",
+            "note__title",
+            "note__starts_on",
+            "note__ends_on",
         )
         entries: dict[str, EntryRef] = {}
         terms: list[Term] = []
-        for text, case_sensitive, actor_id, *actor, note_id, n_slug, n_kind, n_pub in rows.iterator(
-            chunk_size=5000
-        ):
+        for row in rows.iterator(chunk_size=5000):
+            text, case_sensitive, is_short_form = row[:3]
+            actor_id, *actor = row[3:7]
+            note_id, n_slug, n_kind, n_pub, n_title, *n_dates = row[7:]
             if actor_id is not None:
                 ref = EntryRef("actor", actor_id, *actor)
             else:
                 ref = EntryRef("note", note_id, n_slug, n_kind, n_pub)
             entries.setdefault(ref.key, ref)
-            terms.append(Term(text=text, target=ref.key, case_sensitive=case_sensitive))
-        return cls(version=version, matcher=Matcher(terms), entries=entries)
+            # An event's short form ("the summit") names it while it is under way.
+            dated = is_short_form and ref.field == "note" and bool(n_dates[0])
+            terms.append(
+                Term(
+                    text=text,
+                    target=ref.key,
+                    case_sensitive=case_sensitive,
+                    is_proper_name=ref.field == "actor",
+                    is_short_form=is_short_form,
+                    held_from=n_dates[0] if dated else "",
+                    held_until=(n_dates[1] or n_dates[0]) if dated else "",
+                    role=n_title if dated else "",
+                )
+            )
+        titles: dict[str, list[RoleTitle]] = {}
+        role_rows = roles.select_related("actor").only(
+            "title",
+            "organization",
+            "starts_on",
+            "ends_on",
+            "title_forms",
+            "holder_phrases",
+            *(f"actor__{name}" for name in ("slug", "kind", "is_published")),
+        )
+        for role in role_rows.iterator(chunk_size=5000):
+            actor = role.actor
+            ref = EntryRef("actor", actor.pk, actor.slug, actor.kind, actor.is_published)
+            entries.setdefault(ref.key, ref)
+            titles.setdefault(ref.key, []).append(
+                RoleTitle(
+                    target=ref.key,
+                    forms=tuple(role.title_form_list),
+                    starts_on=role.starts_on,
+                    ends_on=role.ends_on,
+                    label=role.label,
+                )
+            )
+            terms.extend(
+                Term(
+                    text=phrase,
+                    target=ref.key,
+                    held_from=role.starts_on,
+                    held_until=role.ends_on,
+                    role=role.label,
+                )
+                for phrase in role.holder_phrase_list
+            )
+        return cls(version=version, matcher=Matcher(terms), entries=entries, titles=titles)
 
 
 _libraries: dict[bool, Library] = {}
@@ -243,6 +299,8 @@ class LinkResult:
     editor: list[Mention]
     stale: list[Mention]
     linked_html: str
+    # How every phrase the library matched was read, linked or not (the review panel's).
+    resolutions: list[Resolution] = field(default_factory=list)
 
     @property
     def mentions(self) -> list[Mention]:
@@ -325,16 +383,28 @@ def link_article(
     # A run of separators matches one space, so a hit can be longer than any alias; one
     # longer than a mention's quote can hold is no name anyone wrote.
     longest = Mention._meta.get_field("quote").max_length
-    hits = [
-        hit
-        for hit in find_mentions(parsed=parsed, matcher=library.matcher)
-        if not _overlaps(hit.start, hit.end, placed) and hit.end - hit.start <= longest
-    ]
+    resolutions = resolve(
+        find_mentions(parsed=parsed, matcher=library.matcher),
+        text=text,
+        # An undated draft is read as of today: "the secretary of state" is today's.
+        day=story_date(article) or timezone.localdate(),
+        titles=library.titles,
+        paragraph_of=parsed.paragraph_of,
+    )
+    named: list[Resolution] = []
+    for resolution in resolutions:
+        if (
+            resolution.target is not None
+            and resolution.end - resolution.start <= longest
+            and not _overlaps(resolution.start, resolution.end, placed)
+        ):
+            named.append(resolution)
+            placed.append((resolution.start, resolution.end))
     old_automatic = [m for m in existing if m.origin == Mention.Origin.AUTOMATIC]
     for mention in old_automatic:
         refs[id(mention)] = ref_of(mention)
     auto_mentions, stale = _reconcile_automatic(
-        article=article, text=text, hits=hits, old=old_automatic, library=library, refs=refs
+        article=article, text=text, hits=named, old=old_automatic, library=library, refs=refs
     )
 
     linkable = [*auto_mentions, *(m for m in editor_mentions if not m.is_orphaned)]
@@ -361,6 +431,7 @@ def link_article(
         editor=editor_mentions,
         stale=stale,
         linked_html=mark_mentions(parsed=parsed, links=list(links.values())),
+        resolutions=resolutions,
     )
 
 
@@ -368,7 +439,7 @@ def _reconcile_automatic(
     *,
     article: Article,
     text: str,
-    hits: list[Hit],
+    hits: list[Resolution],
     old: list[Mention],
     library: Library,
     refs: dict[int, EntryRef],

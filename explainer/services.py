@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import models
 from django.utils.text import slugify
 
 from .importing import ParsedStory
@@ -33,10 +34,11 @@ def articles_mentioning(entry: ContextEntry) -> set[int]:
 
 
 def entry_ensure_name_alias(entry: ContextEntry) -> None:
-    """An entry's own name always links to it: keep it in the alias table, where the
-    one-phrase-one-entry rule is enforced. A clash has been reported by the entry's form."""
+    """An entry's own name always links to it: keep it in the alias table, as a full form
+    (unless the entry lists it already, as it chose)."""
     normalized = normalize_alias(entry.label)
-    if len(normalized) >= 2 and not Alias.objects.filter(normalized=normalized).exists():
+    owned = Alias.objects.filter(normalized=normalized, **{entry.entry_field: entry})
+    if len(normalized) >= 2 and not owned.exists():
         Alias.objects.create(text=entry.label, **{entry.entry_field: entry})
 
 
@@ -86,6 +88,14 @@ def article_import(
     return article, created
 
 
+def value_from_file(field: models.Field, value):
+    """A library file's value as a form would read it: a date comes as text ("2026-12-02"),
+    and a blank date is no date."""
+    if value == "" and field.null:
+        return None
+    return field.to_python(value)
+
+
 def context_library_load(data: dict) -> dict[str, int]:
     """Create or update actors and notes, with their aliases and sources, from the JSON shape
     of ``explainer/demo/context_library.json``. Entries are matched by slug; running it
@@ -99,7 +109,11 @@ def context_library_load(data: dict) -> dict[str, int]:
             (BackgroundNote, data.get("notes", [])),
         ):
             for item in items:
-                fields = {key: value for key, value in item.items() if key not in nested}
+                fields = {
+                    key: value_from_file(model._meta.get_field(key), value)
+                    for key, value in item.items()
+                    if key not in nested
+                }
                 entry, created = model.objects.update_or_create(slug=item["slug"], defaults=fields)
                 counts["created" if created else "updated"] += 1
                 loaded.append((entry, item))
@@ -150,29 +164,40 @@ def _sync_aliases(entry: ContextEntry, aliases: list[dict]) -> None:
         alias.normalized: alias for alias in Alias.objects.filter(**{entry.entry_field: entry})
     }
     for normalized, spec in wanted.items():
-        case_sensitive = bool(spec.get("case_sensitive", False))
+        flags = {
+            "case_sensitive": bool(spec.get("case_sensitive", False)),
+            "is_short_form": bool(spec.get("is_short_form", False)),
+        }
         alias = owned.get(normalized)
         if alias is None:
-            if Alias.objects.filter(normalized=normalized).exists():
-                continue  # an editor gave this phrase to another entry; theirs stands
-            Alias.objects.create(
-                text=spec["text"], case_sensitive=case_sensitive, **{entry.entry_field: entry}
-            )
-        elif alias.case_sensitive != case_sensitive or alias.text != spec["text"]:
-            alias.text, alias.case_sensitive = spec["text"], case_sensitive
+            Alias.objects.create(text=spec["text"], **flags, **{entry.entry_field: entry})
+        elif alias.text != spec["text"] or any(
+            getattr(alias, name) != value for name, value in flags.items()
+        ):
+            alias.text = spec["text"]
+            for name, value in flags.items():
+                setattr(alias, name, value)
             alias.save()
+
+
+# What the library file holds of a source, in its order.
+SOURCE_FIELDS = ("label", "title", "published_on", "url")
 
 
 def _sync_sources(entry: ContextEntry, sources: list[dict]) -> None:
     existing = list(Source.objects.filter(**{entry.entry_field: entry}))
-    current = [(source.label, source.url) for source in existing]
-    wanted = [(source["label"], source["url"]) for source in sources]
+    current = [tuple(getattr(source, name) for name in SOURCE_FIELDS) for source in existing]
+    wanted = [tuple(source.get(name, "") for name in SOURCE_FIELDS) for source in sources]
     if current == wanted:
         return
     Source.objects.filter(pk__in=[source.pk for source in existing]).delete()
     Source.objects.bulk_create(
-        Source(label=label, url=url, position=number, **{entry.entry_field: entry})
-        for number, (label, url) in enumerate(wanted, start=1)
+        Source(
+            **dict(zip(SOURCE_FIELDS, row, strict=True)),
+            position=number,
+            **{entry.entry_field: entry},
+        )
+        for number, row in enumerate(wanted, start=1)
     )
 
 

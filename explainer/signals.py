@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
+from .linking import normalize_alias
 from .models import (
     Actor,
     Alias,
@@ -117,6 +118,27 @@ def unlink_entry_before_delete(sender, instance, **kwargs):
     Mention.objects.filter(**{instance.entry_field: instance}).delete()
     Alias.objects.filter(**{instance.entry_field: instance}).delete()
     LibraryVersion.bump()
+
+
+@receiver(post_save, sender=Role)
+@receiver(post_delete, sender=Role)
+def relink_after_role_changed(sender, instance: Role, origin=None, **kwargs):
+    # A role's titles and phrases are in the linker's library ("President Moon", "the
+    # secretary of state"): stories that contain them may now name someone else.
+    LibraryVersion.bump()
+    if origin is not None and deleted_with_an_entry(origin):
+        return
+    try:
+        actor = instance.actor
+    except Actor.DoesNotExist:
+        return
+    surnames = actor.aliases.filter(is_short_form=True).values_list("normalized", flat=True)
+    request_relink(
+        entries=[actor.entry_key],
+        phrases=[*map(normalize_alias, instance.holder_phrase_list), *surnames],
+        reason=f"Role edited: {instance} of {actor}",
+        subject=actor,
+    )
 
 
 def deleted_along_with(origin, *models) -> bool:

@@ -38,6 +38,23 @@ TITLE_WORDS = _words(
     "leader ambassador envoy spokesman spokeswoman spokesperson premier chancellor senator",
     "governor mayor commander marshal king queen prince princess pope mr mrs ms dr prof",
 )
+# Words that name nothing on their own: an alias made only of them links only in context.
+ORDINARY_WORDS = (
+    COMMON_WORDS
+    | TITLE_WORDS
+    | _words(
+        "north south east west northern southern eastern western country government state",
+        "party leader summit talks deal city capital nation people regime administration",
+    )
+)
+
+
+def is_ordinary_phrase(text: str) -> bool:
+    """Whether every word of ``text`` is a common word ("the", "North", "the President")."""
+    words = [word.strip(".,'’") for word in text.lower().split()]
+    return all(word in ORDINARY_WORDS for word in words if word)
+
+
 # All-capitals words that are not acronyms a reader needs explained.
 COMMON_CAPITALS = _words("AM PM OK TV II III IV VI VII VIII IX XI XII")
 # "North Korean" and "Japanese" need no entry of their own when "North Korea" and "Japan"

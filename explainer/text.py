@@ -40,3 +40,9 @@ def without_control_characters(text: str, *, multiline: bool) -> str:
     if not _CONTROL.search(text):
         return text
     return _CONTROL.sub(_MULTILINE if multiline else _SINGLE_LINE, text)
+
+
+def phrase_lines(text: str) -> list[str]:
+    """The phrases of a one-per-line field: each line's words, blank lines and repeats
+    dropped, in order."""
+    return list(dict.fromkeys(" ".join(line.split()) for line in text.splitlines() if line.strip()))

@@ -27,7 +27,9 @@ def make_article(*, published: bool = True, **overrides) -> Article:
     return article
 
 
-def make_actor(*, aliases: tuple[str, ...] = (), **overrides) -> Actor:
+def make_actor(
+    *, aliases: tuple[str, ...] = (), short_forms: tuple[str, ...] = (), **overrides
+) -> Actor:
     number = next(_numbers)
     fields = {
         "name": f"Actor {number}",
@@ -41,6 +43,8 @@ def make_actor(*, aliases: tuple[str, ...] = (), **overrides) -> Actor:
     Alias.objects.create(actor=actor, text=actor.name)
     for text in aliases:
         Alias.objects.create(actor=actor, text=text)
+    for text in short_forms:
+        Alias.objects.create(actor=actor, text=text, case_sensitive=True, is_short_form=True)
     return actor
 
 

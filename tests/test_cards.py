@@ -15,7 +15,7 @@ def test_card_has_name_kind_description_summary_and_read_more(client, demo):
 
     assertContains(response, '<h2 id="card-title-ri-yong-ho" class="context-card__title">')
     assertContains(response, "Person")
-    assertContains(response, "Foreign Minister")
+    assertContains(response, "foreign minister from 2016 to 2020")
     assertContains(response, 'class="context-card__summary"><p>')
     assertContains(response, 'href="/actors/ri-yong-ho/"')
     assertNotContains(response, "<html")

@@ -5,13 +5,14 @@ entries while readers read all succeed (SQLite and PostgreSQL). And stories and 
 too large for one form (Django's 1,000-field limit) still open and save."""
 
 import html
+import itertools
 import threading
 
 import pytest
 from django.db import connection
 from django.test import Client
 
-from explainer.models import Actor, Article
+from explainer.models import MAX_BODY_CHARS, Actor, Article, BackgroundNote, PendingRelink
 from tests.factories import make_actor, make_article
 from tests.test_admin import admin_form, change_url
 
@@ -193,3 +194,47 @@ def test_entry_list_counts_the_stories_and_aliases_of_an_entry_with_many_of_both
     listed = response.context["cl"].result_list
     kim = next(entry for entry in listed if entry.pk == actor.pk)
     assert (kim.num_stories, kim.num_aliases) == (3, 301)
+
+
+def story_body_of(length: int) -> str:
+    """Paragraphs of reporting that name the demo library's actors and notes, as many as
+    fit in ``length`` characters."""
+    actors = list(Actor.objects.order_by("pk").values_list("name", flat=True))
+    notes = list(BackgroundNote.objects.order_by("pk").values_list("title", flat=True))
+    paragraphs: list[str] = []
+    size = -1  # no line break before the first paragraph
+    for day in itertools.count():
+        first, second = actors[day % len(actors)], actors[(day + 1) % len(actors)]
+        note = notes[day % len(notes)]
+        paragraph = (
+            f"<p>On day {day} of the talks, {first} met {second} in Vladivostok. Officials "
+            f"said the {note} came up at length, and {first} told reporters that &ldquo;the "
+            f"<em>{note}</em> is not finished business&rdquo; before leaving for the station.</p>"
+        )
+        if size + 1 + len(paragraph) > length:
+            return "\n".join(paragraphs)
+        paragraphs.append(paragraph)
+        size += 1 + len(paragraph)
+
+
+@pytest.mark.django_db
+def test_a_story_body_just_under_the_limit_saves_and_is_linked_in_the_background(
+    admin_client, demo, settings
+):
+    # Queued for the workers, as in production: the save itself does not link.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS_BACKEND = "db"
+    body = story_body_of(990_000)
+    assert 980_000 < len(body) < MAX_BODY_CHARS
+    url = change_url(demo)
+    data = admin_form(admin_client, url)
+    linked_before = demo.linked_body_html
+
+    response = admin_client.post(url, {**data, "body": body})
+
+    assert response.status_code == 302
+    story = Article.objects.get(pk=demo.pk)
+    assert story.body == body
+    assert f"On day {body.count('<p>') - 1} of the talks" in story.body_text  # all of it
+    assert PendingRelink.objects.filter(article=story, failed_at=None).exists()
+    assert story.linked_body_html == linked_before  # readers keep the last linked version

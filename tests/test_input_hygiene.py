@@ -7,16 +7,25 @@ import unicodedata
 import xml.etree.ElementTree as ET
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 from reversion.models import Version
 
-from explainer.models import Actor, Article
+from explainer.models import Actor, Article, BackgroundNote
 from explainer.text import without_control_characters
 from tests.factories import make_actor, make_article, make_note
-from tests.test_admin import ACTOR_ADD, ARTICLE_ADD, actor_form, article_form, change_url
+from tests.test_admin import (
+    ACTOR_ADD,
+    ARTICLE_ADD,
+    actor_form,
+    admin_form,
+    article_form,
+    change_url,
+    form_errors,
+    note_form,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +156,78 @@ def test_feed_with_control_characters_stored_before_the_fix_is_still_written(cli
     assert entries == [
         {"title": "Kim meets Putin", "summary": "A first summit", "author": "Lee Min-hyung"}
     ]
+
+
+INVISIBLE = "This holds only invisible control characters"
+
+
+@pytest.mark.parametrize("page", ["add", "change"])
+def test_admin_story_headline_of_only_control_characters_is_form_error(admin_client, page):
+    story = make_article(headline="Kim meets Putin") if page == "change" else None
+    url = change_url(story) if story else ARTICLE_ADD
+    data = admin_form(admin_client, url) if story else article_form(admin_client)
+    data["headline"] = "\x01\x02"
+
+    response = admin_client.post(url, data)
+
+    assert INVISIBLE in form_errors(response)
+    assert list(Article.objects.values_list("headline", flat=True)) == (
+        ["Kim meets Putin"] if story else []
+    )
+
+
+@pytest.mark.parametrize("page", ["add", "change"])
+@pytest.mark.parametrize(
+    ("model", "field"), [("actor", "name"), ("backgroundnote", "title")], ids=["actor", "note"]
+)
+def test_admin_entry_label_of_only_control_characters_is_form_error(
+    admin_client, page, model, field
+):
+    make = {"actor": make_actor, "backgroundnote": make_note}[model]
+    entry = make(**{field: "Kim Jong-un"}, slug="kim-jong-un") if page == "change" else None
+    url = change_url(entry) if entry else f"/admin/explainer/{model}/add/"
+    form = {"actor": actor_form, "backgroundnote": note_form}[model]
+    data = admin_form(admin_client, url) if entry else form(admin_client, slug="kim-jong-un")
+    data[field] = "\x01\x02"
+
+    response = admin_client.post(url, data)
+
+    assert INVISIBLE in form_errors(response)
+    entries = {"actor": Actor, "backgroundnote": BackgroundNote}[model].objects
+    assert list(entries.values_list(field, flat=True)) == (["Kim Jong-un"] if entry else [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Title: \x01\x02\nDate: 2019-04-25\n\nThe two leaders met in Vladivostok.\n",
+        # The clipping shape: the headline is the first line.
+        "\x01\x02\n\nBy Lee Min-hyung\n\nThe two leaders met in Vladivostok.\n",
+    ],
+    ids=["header", "clipping"],
+)
+def test_imported_story_headline_of_only_control_characters_is_refused(tmp_path, text):
+    path = tmp_path / "story.txt"
+    path.write_text(text, encoding="utf-8")
+    errors = io.StringIO()
+
+    with pytest.raises(CommandError, match="1 of 1 files were not imported"):
+        call_command("import_article", str(path), stdout=io.StringIO(), stderr=errors)
+
+    assert "headline holds only invisible control characters" in errors.getvalue()
+    assert not Article.objects.exists()
+
+
+def test_imported_story_with_a_control_character_line_above_its_headline_keeps_it(tmp_path):
+    path = tmp_path / "story.txt"
+    path.write_text(
+        "\x01\nKim meets Putin\n\nBy Lee Min-hyung\n\nThe two leaders met in Vladivostok.\n",
+        encoding="utf-8",
+    )
+
+    call_command("import_article", str(path), stdout=io.StringIO())
+
+    assert Article.objects.get().headline == "Kim meets Putin"
 
 
 # 14. NUL never reaches the database.

@@ -36,7 +36,11 @@ LIBRARY = Matcher(
 
 
 def found(text: str, matcher: Matcher = LIBRARY) -> list[tuple[str, str]]:
-    return [(text[hit.start : hit.end], hit.target) for hit in matcher.find(text)]
+    return [
+        (text[hit.start : hit.end], hit.targets[0])
+        for hit in matcher.find(text)
+        if not hit.longer_name
+    ]
 
 
 def test_find_longest_alias_wins_over_its_prefix():
@@ -177,7 +181,7 @@ def test_mark_mentions_never_changes_the_text_a_reader_sees(document):
     hits = find_mentions(parsed=parsed, matcher=LIBRARY)
 
     marked = mark_mentions(
-        parsed=parsed, links=[Link(hit.start, hit.end, f"/{hit.target}/") for hit in hits]
+        parsed=parsed, links=[Link(hit.start, hit.end, f"/{hit.targets[0]}/") for hit in hits]
     )
 
     assert parse_html(marked).text == parsed.text

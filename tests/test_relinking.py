@@ -190,7 +190,7 @@ def test_matcher_is_rebuilt_only_when_the_library_changes():
     assert again is first
     assert after_alias is not first
     assert after_alias.version == LibraryVersion.current()
-    assert [hit.target for hit in after_alias.matcher.find("Choe Son-hui met Ri Yong-ho")] == [
+    assert [hit.targets[0] for hit in after_alias.matcher.find("Choe Son-hui met Ri Yong-ho")] == [
         f"actor:{actor.pk}" for actor in Actor.objects.order_by("name")
     ]
 

@@ -183,6 +183,48 @@ def test_contributor_cannot_revert_a_published_story_to_a_draft_version(admin_cl
     assert article.headline == "Draft headline"
 
 
+def autocomplete_stories(client: Client, model_name: str) -> set[str]:
+    """The stories the admin's autocomplete offers for a mention's or a figure's story."""
+    response = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "explainer", "model_name": model_name, "field_name": "article", "term": ""},
+    )
+    assert response.status_code == 200
+    return {result["text"] for result in response.json()["results"]}
+
+
+@pytest.mark.parametrize("model_name", ["mention", "figure"])
+def test_contributor_is_offered_only_unpublished_stories_for_a_mention_or_figure(
+    admin_client, model_name
+):
+    make_article(published=True, headline="Kim meets Putin")
+    make_article(published=False, headline="Kim meets Putin again")
+
+    offered = autocomplete_stories(contributor(), model_name)
+    offered_to_editor = autocomplete_stories(admin_client, model_name)
+
+    assert offered == {"Kim meets Putin again"}
+    assert offered_to_editor == {"Kim meets Putin", "Kim meets Putin again"}
+
+
+def test_story_autocomplete_for_a_field_without_an_admin_of_its_own_answers():
+    make_article(published=True, headline="Kim meets Putin")
+
+    # PendingRelink has a story but no admin page: nothing to restrict, nothing to break.
+    offered = autocomplete_stories(contributor(), "pendingrelink")
+
+    assert offered == {"Kim meets Putin"}
+
+
+def test_contributor_story_search_in_the_story_list_still_finds_published_stories():
+    make_article(published=True, headline="Kim meets Putin")
+    client = contributor()
+
+    response = client.get("/admin/explainer/article/", {"q": "Putin"})
+
+    assertContains(response, "Kim meets Putin")
+
+
 # 8. "How we got here" links only what a reader can open.
 
 

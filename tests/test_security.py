@@ -1,4 +1,5 @@
-"""Security: content security policy, production headers, CSRF everywhere, log-in lock-out."""
+"""Security: content security policy, production headers and their HTTP Observatory grade,
+CSRF everywhere, log-in lock-out."""
 
 import json
 import os
@@ -6,11 +7,13 @@ import re
 import secrets
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from . import observatory
 from .conftest import PROJECT_DIR
 
 pytestmark = pytest.mark.django_db
@@ -193,20 +196,29 @@ print(json.dumps({
 """
 
 
-def test_production_settings_send_security_headers(tmp_path):
-    env = {**production_env(), "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}"}
-
+def run_production_probe(source: str, database_dir: Path, *args: str) -> dict:
+    """Run a script under production settings, on its own SQLite file; the JSON it prints
+    last."""
+    env = {
+        **production_env(),
+        "DATABASE_URL": f"sqlite:///{database_dir / 'probe.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "explainer.settings",
+    }
     result = subprocess.run(
-        [sys.executable, "-c", PRODUCTION_PROBE],
+        [sys.executable, "-c", source, *args],
         cwd=PROJECT_DIR,
-        env={**env, "DJANGO_SETTINGS_MODULE": "explainer.settings"},
+        env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
-
     assert result.returncode == 0, result.stderr
-    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_settings_send_security_headers(tmp_path):
+    probe = run_production_probe(PRODUCTION_PROBE, tmp_path)
+
     headers = probe["headers"]
     assert probe["plain_status"] == 301
     assert probe["plain_location"] == "https://news.example.com/robots.txt"
@@ -216,6 +228,117 @@ def test_production_settings_send_security_headers(tmp_path):
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert headers["X-Frame-Options"] == "DENY"
+
+
+# The demo story and the admin's log-in page as a scanner sees them: over http (where
+# to?), then over https from another origin (what headers, what cookies, what HTML).
+OBSERVATORY_PROBE = """
+import io, json, sys, django
+django.setup()
+from django.core.management import call_command
+from django.test import Client, override_settings
+from django.test.utils import setup_test_environment
+setup_test_environment()
+call_command("migrate", verbosity=0)
+call_command("load_demo", stdout=io.StringIO())
+from explainer.models import Article
+story = Article.objects.get().get_absolute_url()
+# Production pages name static files from collectstatic's manifest.
+with override_settings(STATIC_ROOT=sys.argv[1]):
+    call_command("collectstatic", interactive=False, verbosity=0)
+    pages = {}
+    for name, path in [("story", story), ("admin log-in", "/admin/login/")]:
+        client = Client(HTTP_HOST="news.example.com")
+        plain = client.get(path)
+        page = client.get(path, secure=True, headers={"Origin": sys.argv[2]})
+        pages[name] = {
+            "url": "https://news.example.com" + path,
+            "status": page.status_code,
+            "headers": dict(page.headers),
+            "set_cookies": [morsel.OutputString() for morsel in page.cookies.values()],
+            "html": page.content.decode(),
+            "http_redirects_to": plain.headers.get("Location", ""),
+        }
+print(json.dumps(pages))
+"""
+
+
+@pytest.fixture(scope="module")
+def scanned_pages(tmp_path_factory) -> dict[str, observatory.Page]:
+    folder = tmp_path_factory.mktemp("observatory")
+    pages = run_production_probe(
+        OBSERVATORY_PROBE, folder, str(folder / "static"), observatory.CORS_ORIGIN
+    )
+    assert {page["status"] for page in pages.values()} == {200}
+    return {
+        name: observatory.Page(**{key: value for key, value in page.items() if key != "status"})
+        for name, page in pages.items()
+    }
+
+
+def test_story_page_scores_a_plus_on_the_http_observatory(scanned_pages):
+    page = scanned_pages["story"]
+
+    result = observatory.scan(page)
+
+    assert result.score >= 100, result.report()
+    assert result.grade == "A+"
+    assert result.results["content-security-policy"] == (
+        "csp-implemented-with-no-unsafe-default-src-none"
+    )
+    assert result.csp == {
+        "anti_clickjacking": True,
+        "insecure_base_uri": False,
+        "insecure_form_action": False,
+        "unsafe_objects": False,
+    }
+    assert result.results["x-frame-options"] == "x-frame-options-implemented-via-csp"
+    assert result.results["referrer-policy"] == "referrer-policy-private"
+    assert result.results["cross-origin-resource-policy"] == "corp-implemented-with-same-origin"
+    assert result.results["redirection"] == "redirection-to-https"
+    assert result.results["cookies"] == "cookies-not-found"  # a page shared caches keep
+    # What the HSTS preload list asks of the header (the list's +5 comes once listed).
+    assert result.hsts == {"max_age": 31_536_000, "include_subdomains": True, "preload": True}
+    assert page.headers["Permissions-Policy"] == "camera=(), microphone=(), geolocation=()"
+
+
+def test_admin_log_in_page_scores_a_plus_with_its_cookies_locked_down(scanned_pages):
+    page = scanned_pages["admin log-in"]
+
+    result = observatory.scan(page)
+
+    assert result.score >= 100, result.report()
+    assert result.grade == "A+"
+    assert [cookie.split("=")[0] for cookie in page.set_cookies] == ["csrftoken"]
+    assert result.results["cookies"] == "cookies-secure-with-httponly-sessions-and-samesite"
+    assert "Permissions-Policy" in page.headers
+
+
+def test_observatory_scoring_grades_weak_pages_down():
+    bare = observatory.Page(
+        url="https://news.example.com/",
+        headers={"Content-Type": "text/html; charset=utf-8"},
+        set_cookies=["sessionid=abc; Path=/"],
+        html='<script src="http://cdn.example.net/app.js"></script>',
+    )
+    unsafe = observatory.Page(
+        url="https://news.example.com/",
+        headers={
+            "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'",
+            "Strict-Transport-Security": "max-age=86400",
+            "Referrer-Policy": "unsafe-url",
+        },
+        http_redirects_to="https://news.example.com/",
+    )
+
+    bare_result, unsafe_result = observatory.scan(bare), observatory.scan(unsafe)
+
+    # 100 - 25 (CSP) - 40 (session cookie) - 20 (no redirect) - 20 (HSTS) - 50 (script)
+    # - 5 (nosniff) - 20 (framing), floored at 0.
+    assert (bare_result.score, bare_result.grade) == (0, "F"), bare_result.report()
+    # 100 - 20 (unsafe-inline) - 5 (referrer) - 10 (HSTS) - 5 (nosniff) - 20 (framing) = 40,
+    # too low for the 10 points of CORP to count.
+    assert (unsafe_result.score, unsafe_result.grade) == (40, "D+"), unsafe_result.report()
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():

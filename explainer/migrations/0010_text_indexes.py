@@ -42,6 +42,18 @@ def fts5_table(*, table: str, name: str, columns: list[str], options: str) -> li
     ]
 
 
+def rebuild_sqlite_table(schema_editor, name: str) -> None:
+    """Create one of ``SQLITE_TABLES`` again, with its triggers: SQLite drops a table's
+    triggers when a migration rebuilds the table they watch (``_remake_table``)."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for action in ("insert", "delete", "update"):
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}_{action}")
+    schema_editor.execute(f"DROP TABLE IF EXISTS {name}")
+    for statement in fts5_table(name=name, **SQLITE_TABLES[name]):
+        schema_editor.execute(statement)
+
+
 SQLITE_TABLES = {
     "explainer_article_fts": {
         "table": "explainer_article",

@@ -17,14 +17,7 @@ STORY_WORDS = "explainer_article_fts"
 
 
 def restore_story_search(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for action in ("insert", "delete", "update"):
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {STORY_WORDS}_{action}")
-    schema_editor.execute(f"DROP TABLE IF EXISTS {STORY_WORDS}")
-    spec = text_indexes.SQLITE_TABLES[STORY_WORDS]
-    for statement in text_indexes.fts5_table(name=STORY_WORDS, **spec):
-        schema_editor.execute(statement)
+    text_indexes.rebuild_sqlite_table(schema_editor, STORY_WORDS)
 
 
 class Migration(migrations.Migration):

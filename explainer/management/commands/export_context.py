@@ -1,6 +1,7 @@
 """Write the context library as JSON in the shape ``services.context_library_load`` reads
 (that of ``explainer/demo/context_library.json``)."""
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -12,9 +13,18 @@ from explainer.models import Actor, BackgroundNote
 
 # Editor fields only, in the demo file's order; derived fields (``*_html``,
 # ``context_json``, timestamps) are rebuilt on import.
-ACTOR_FIELDS = ["slug", "name", "kind", "description", "summary", "wikidata_id"]
-NOTE_FIELDS = ["slug", "title", "kind", "description", "summary", "body", "starts_on", "ends_on"]
-ROLE_FIELDS = ["title", "organization", "starts_on", "ends_on", "succeeded_by"]
+ENTRY_FIELDS = ["is_published", "reviewed_on"]
+ACTOR_FIELDS = ["slug", "name", "kind", "description", "summary", "wikidata_id", *ENTRY_FIELDS]
+NOTE_FIELDS = [
+    *["slug", "title", "kind", "description", "summary", "body", "starts_on", "ends_on"],
+    *ENTRY_FIELDS,
+]
+ROLE_FIELDS = [
+    *["title", "organization", "starts_on", "ends_on", "succeeded_by"],
+    *["title_forms", "holder_phrases"],
+]
+ALIAS_FIELDS = ["text", "case_sensitive", "is_short_form"]
+SOURCE_FIELDS = ["label", "title", "published_on", "url"]
 UPDATE_FIELDS = ["happened_on", "text"]
 
 
@@ -25,20 +35,31 @@ def _aliases(entry) -> list[dict]:
     aliases = sorted(
         entry.aliases.all(), key=lambda alias: (alias.normalized != name, alias.normalized)
     )
-    return [{"text": alias.text, "case_sensitive": alias.case_sensitive} for alias in aliases]
+    return _rows(aliases, ALIAS_FIELDS)
 
 
 def _sources(entry) -> list[dict]:
     sources = sorted(entry.sources.all(), key=lambda source: (source.position, source.pk))
-    return [{"label": source.label, "url": source.url} for source in sources]
+    return _rows(sources, SOURCE_FIELDS)
+
+
+def _plain(value):
+    # The file holds what an editor types: dates as ISO text, a blank date as "".
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _fields(row, fields: list[str]) -> dict:
+    return {name: _plain(getattr(row, name)) for name in fields}
 
 
 def _rows(rows, fields: list[str]) -> list[dict]:
-    return [{name: getattr(row, name) for name in fields} for row in rows]
+    return [_fields(row, fields) for row in rows]
 
 
 def _actor_record(actor: Actor) -> dict:
-    record = {name: getattr(actor, name) for name in ACTOR_FIELDS}
+    record = _fields(actor, ACTOR_FIELDS)
     # A picture is written only when set, so that a library without pictures keeps the demo
     # file's shape. The file itself stays in MEDIA_ROOT: copy it along with the JSON.
     if actor.image or actor.image_alt or actor.image_credit:
@@ -54,7 +75,7 @@ def _actor_record(actor: Actor) -> dict:
 
 
 def _note_record(note: BackgroundNote) -> dict:
-    record = {name: getattr(note, name) for name in NOTE_FIELDS}
+    record = _fields(note, NOTE_FIELDS)
     record["aliases"] = _aliases(note)
     record["sources"] = _sources(note)
     record["updates"] = _rows(note.updates.all(), UPDATE_FIELDS)

@@ -11,7 +11,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, models, transaction
 
-from explainer.linking import normalize_alias
+from explainer.management.commands.export_context import (
+    ALIAS_FIELDS as EXPORTED_ALIAS_FIELDS,
+)
+from explainer.management.commands.export_context import (
+    SOURCE_FIELDS as EXPORTED_SOURCE_FIELDS,
+)
 from explainer.management.commands.export_context import library_export
 from explainer.models import (
     Actor,
@@ -24,7 +29,7 @@ from explainer.models import (
     partial_date_validator,
     validate_partial_date_exists,
 )
-from explainer.services import context_library_load
+from explainer.services import context_library_load, value_from_file
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ def _field_problems(field: models.Field, value, where: str) -> list[str]:
     if isinstance(field, text_fields) and not isinstance(value, str):
         return [f"{where}{_value(value)}: must be a string."]
     try:
-        field.clean(value, None)
+        field.clean(value_from_file(field, value), None)
         if isinstance(field, PartialDateField) and value:
             validate_partial_date_exists(value)
     except ValidationError as error:
@@ -139,18 +144,32 @@ def _list_problems(item: dict, key: str, where: str, check) -> list[str]:
 
 
 def _alias_problems(alias, where: str) -> list[str]:
-    fields = {"text": Alias._meta.get_field("text")}
-    fields["case_sensitive"] = Alias._meta.get_field("case_sensitive")
+    fields = {name: Alias._meta.get_field(name) for name in EXPORTED_ALIAS_FIELDS}
     problems = _object_problems(alias, where=where, fields=fields, required=["text"])
-    text = alias.get("text") if isinstance(alias, dict) else None
-    if isinstance(text, str) and text.strip() and len(" ".join(text.split())) < 2:
-        problems.append(f"{where}{_value(text)}: an alias needs at least two characters.")
+    if problems or not isinstance(alias, dict):
+        return problems
+    # The model's own rules (one character or common words only as a short form), on an
+    # unsaved row that belongs to no entry yet.
+    try:
+        Alias(**alias).clean_fields(exclude=["normalized", "actor", "note"])
+        _clean_alias_text(Alias(**alias))
+    except ValidationError as error:
+        problems += [f"{where}{_value(alias['text'])}: {message}" for message in error.messages]
     return problems
 
 
+def _clean_alias_text(alias: Alias) -> None:
+    try:
+        alias.clean()
+    except ValidationError as error:
+        if hasattr(error, "error_dict") and "text" in error.error_dict:
+            raise ValidationError(error.error_dict["text"]) from None
+        # The other complaint is that the row has no entry yet: the loader gives it one.
+
+
 def _source_problems(source, where: str) -> list[str]:
-    fields = {name: Source._meta.get_field(name) for name in ("label", "url")}
-    return _object_problems(source, where=where, fields=fields, required=list(fields))
+    fields = {name: Source._meta.get_field(name) for name in EXPORTED_SOURCE_FIELDS}
+    return _object_problems(source, where=where, fields=fields, required=["label", "url"])
 
 
 def _child_problems(section: Section):
@@ -224,7 +243,6 @@ def library_problems(data) -> list[str]:
             valid[section.key].append((position, item))
     problems += _slug_problems(valid)
     problems += _relation_problems(valid)
-    problems += _alias_claim_problems(valid)
     return problems
 
 
@@ -281,70 +299,6 @@ def _relation_problems(valid: dict[str, list]) -> list[str]:
     return problems
 
 
-def _listed_aliases(item: dict) -> list[str]:
-    aliases = item.get("aliases", [])
-    if not isinstance(aliases, list):
-        return []
-    return [
-        alias["text"]
-        for alias in aliases
-        if isinstance(alias, dict) and isinstance(alias.get("text"), str)
-    ]
-
-
-def _alias_claim_problems(valid: dict[str, list]) -> list[str]:
-    """One phrase can name only one entry: two entries listing the same alias is an error.
-    (An entry's name that another entry lists is left to the loader, and warned about.)"""
-    claims: dict[str, dict[str, str]] = {}  # normal form -> {slug: text}
-    for section in SECTIONS:
-        for _, item in valid[section.key]:
-            for text in _listed_aliases(item):
-                claims.setdefault(normalize_alias(text), {}).setdefault(item["slug"], text)
-    return [
-        f"{slugs[0]}: alias “{owners[slugs[0]]}” is also listed by "
-        + " and ".join(f"{slug} (“{owners[slug]}”)" for slug in slugs[1:])
-        + "; one phrase can name only one entry."
-        for owners in claims.values()
-        if len(slugs := list(owners)) > 1
-    ]
-
-
-def skipped_aliases(data: dict) -> list[str]:
-    """The aliases the loader will leave out because another entry already has the phrase,
-    in the database or earlier in the file: it follows the loader's order (actors, then
-    notes; each entry's name before its listed aliases)."""
-    entries = [(section, item) for section, _, item in _entries(data)]
-    forms = set()
-    for section, item in entries:
-        forms |= {normalize_alias(t) for t in [item[section.label_field], *_listed_aliases(item)]}
-    # normal form -> (entry field, slug, alias text, where it was claimed)
-    owners: dict[str, tuple[str, str, str, str]] = {}
-    forms_list = sorted(forms)
-    for start in range(0, len(forms_list), 500):
-        chunk = forms_list[start : start + 500]
-        aliases = Alias.objects.filter(normalized__in=chunk).select_related("actor", "note")
-        for alias in aliases:
-            entry = alias.entry
-            owners[alias.normalized] = (entry.entry_field, entry.slug, alias.text, "")
-    warnings = []
-    for section, item in entries:
-        me = (section.entry_field, item["slug"])
-        wanted: dict[str, str] = {}
-        for text in [item[section.label_field], *_listed_aliases(item)]:
-            wanted.setdefault(normalize_alias(text), text)
-        for normalized, text in wanted.items():
-            owner = owners.get(normalized)
-            if owner is None:
-                owners[normalized] = (*me, text, "earlier in the file")
-            elif owner[:2] != me:
-                where = owner[3] or "in the database"
-                warnings.append(
-                    f"{item['slug']}: alias “{text}” skipped: “{owner[2]}” already names "
-                    f"{owner[1]} {where}."
-                )
-    return warnings
-
-
 def _complete(data: dict) -> dict:
     """The file's data with every role and update row complete and alias text spaced as it
     will be stored, so that loading it again finds nothing to change."""
@@ -397,20 +351,16 @@ class Command(BaseCommand):
                     f"{path} has {len(problems)} problem{'s' if len(problems) != 1 else ''}; "
                     "nothing was imported:\n" + "\n".join(f"  {problem}" for problem in problems)
                 )
-            warnings = skipped_aliases(data)
             before = _records()
             try:
                 counts = context_library_load(_complete(data))
             except (DatabaseError, ValidationError) as error:
                 raise CommandError(f"Nothing was imported: {error}") from error
             after = _records()
-        for warning in warnings:
-            self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
         keys = [(section.key, item["slug"]) for section, _, item in _entries(data)]
         updated = sum(1 for key in keys if key in before and before[key] != after[key])
         unchanged = counts["updated"] - updated
         self.stdout.write(
             f"Imported {len(keys)} entries from {path}: {counts['created']} created, "
-            f"{updated} updated, {unchanged} unchanged"
-            + (f"; {len(warnings)} aliases skipped." if warnings else ".")
+            f"{updated} updated, {unchanged} unchanged."
         )
