@@ -51,6 +51,7 @@ bench: install
 	$(PY) bench/cards.py
 	$(PY) bench/search.py
 	$(PY) bench/scale.py
+	$(PY) bench/names.py
 
 editor: migrate
 	$(PY) manage.py createsuperuser

@@ -36,6 +36,15 @@ def entry_data(request, entry: ContextEntry, *, parts: dict, day: dt.date | None
             {"title": other.label, "slug": other.slug, "kind": other.kind}
             for other in [*parts["involved"], *parts["related"]]
         ],
+        "sources": [
+            {
+                "publisher": source.label,
+                "title": source.title or None,
+                "published_on": source.published_on or None,
+                "url": source.url,
+            }
+            for source in parts["sources"]
+        ],
     }
     if is_actor:
         data["roles"] = [

@@ -843,6 +843,10 @@ class Source(EntryLinkMixin):
         strip_control_characters(self)
         super().save(**kwargs)
 
+    @property
+    def display_date(self) -> str:
+        return format_partial_date(self.published_on)
+
 
 class Mention(EntryLinkMixin):
     """A place where a story mentions an entry, anchored like a W3C Web Annotation:

@@ -8,9 +8,11 @@ from __future__ import annotations
 from django.db.models import Q
 
 from .models import Actor, BackgroundNote, ContextEntry, NoteUpdate, Role, Source
+from .text import publishers_line
 
 ROLE_FIELDS = ("title", "organization", "starts_on", "ends_on", "succeeded_by")
 UPDATE_FIELDS = ("happened_on", "text")
+SOURCE_FIELDS = ("label", "title", "published_on", "url")
 ACTOR_STUB_FIELDS = ("slug", "name", "kind", "is_published")
 NOTE_STUB_FIELDS = ("slug", "title", "kind", "starts_on", "ends_on", "is_published")
 
@@ -42,7 +44,7 @@ def entries_related_to(entry: ContextEntry) -> list[ContextEntry]:
 def entry_snapshot(entry: ContextEntry) -> dict:
     data: dict = {
         "aliases": [alias.text for alias in entry.aliases.all()],
-        "sources": [{"label": s.label, "url": s.url} for s in entry.sources.all()],
+        "sources": [_stub(source, SOURCE_FIELDS) for source in entry.sources.all()],
         "roles": [],
         "updates": [],
         "involved": [],
@@ -78,7 +80,10 @@ def card_parts(entry: ContextEntry, *, include_unpublished: bool = False) -> dic
     def shown(rows: list[dict]) -> list[dict]:
         return [row for row in rows if include_unpublished or row.get("is_published", True)]
 
+    sources = [Source(**row) for row in data.get("sources", [])]
     return {
+        "sources": sources,
+        "source_publishers": publishers_line([source.label for source in sources]),
         "roles": [Role(**row) for row in data.get("roles", [])],
         "updates": [NoteUpdate(**row) for row in data.get("updates", [])],
         "involved": [Actor(**row) for row in shown(data.get("involved", []))],
@@ -87,12 +92,9 @@ def card_parts(entry: ContextEntry, *, include_unpublished: bool = False) -> dic
 
 
 def page_parts(entry: ContextEntry) -> dict:
-    """What the full page adds: other spellings and sources."""
+    """What the full page adds: other spellings."""
     data = entry.context_json or {}
-    return {
-        "aliases": [text for text in data.get("aliases", []) if text != entry.label],
-        "sources": [Source(**row) for row in data.get("sources", [])],
-    }
+    return {"aliases": [text for text in data.get("aliases", []) if text != entry.label]}
 
 
 def timeline_rows(note: BackgroundNote) -> tuple[list[BackgroundNote], list[NoteUpdate]]:

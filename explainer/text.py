@@ -46,3 +46,11 @@ def phrase_lines(text: str) -> list[str]:
     """The phrases of a one-per-line field: each line's words, blank lines and repeats
     dropped, in order."""
     return list(dict.fromkeys(" ".join(line.split()) for line in text.splitlines() if line.strip()))
+
+
+def publishers_line(publishers: list[str], *, shown: int = 3) -> str:
+    """ "Yonhap, Reuters, AP and 2 more": each publisher once, in the order cited."""
+    distinct = list(dict.fromkeys(publishers))
+    line = ", ".join(distinct[:shown])
+    hidden = len(distinct) - shown
+    return f"{line} and {hidden} more" if hidden > 0 else line

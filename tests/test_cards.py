@@ -3,6 +3,8 @@
 import pytest
 from pytest_django.asserts import assertContains, assertNotContains
 
+from explainer.models import Actor, BackgroundNote
+
 from .factories import make_actor, make_article, make_note
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +94,88 @@ def test_unknown_card_is_404(client):
     response = client.get("/actors/no-one/", headers=HTMX)
 
     assert response.status_code == 404
+
+
+def sourced_actor():
+    actor = make_actor(name="Ri Yong-ho", slug="ri-yong-ho")
+    for position, (label, title, published_on) in enumerate(
+        [
+            ("Yonhap", "N. Korea names new foreign minister", "2016-05-16"),
+            ("Reuters", "", "2019-02"),
+            ("Yonhap", "Ri joins State Affairs Commission", ""),
+            ("AP", "", ""),
+            ("The Korea Times", "", ""),
+        ]
+    ):
+        actor.sources.create(
+            label=label,
+            title=title,
+            published_on=published_on,
+            url=f"https://example.org/{position}",
+            position=position,
+        )
+    actor.save()  # refreshes the card's snapshot
+    return actor
+
+
+def test_entry_page_cites_each_source_by_title_publisher_and_date(client):
+    sourced_actor()
+
+    response = client.get("/actors/ri-yong-ho/")
+
+    assertContains(
+        response,
+        '<a href="https://example.org/0" rel="noopener noreferrer">'
+        "<cite>N. Korea names new foreign minister</cite></a>, Yonhap, "
+        '<time datetime="2016-05-16">16 May 2016</time>',
+        html=True,
+    )
+    assertContains(
+        response,
+        '<a href="https://example.org/1" rel="noopener noreferrer">Reuters</a>, '
+        '<time datetime="2019-02">February 2019</time>',
+        html=True,
+    )
+
+
+def test_card_names_its_publishers_once_each(client):
+    sourced_actor()
+
+    response = client.get("/actors/ri-yong-ho/", headers=HTMX)
+
+    assertContains(response, "Sources:</span> Yonhap, Reuters, AP and 1 more</p>")
+
+
+def test_card_api_lists_sources_with_title_publisher_and_date(client):
+    sourced_actor()
+
+    sources = client.get("/api/context/ri-yong-ho.json").json()["sources"]
+
+    assert sources[:2] == [
+        {
+            "publisher": "Yonhap",
+            "title": "N. Korea names new foreign minister",
+            "published_on": "2016-05-16",
+            "url": "https://example.org/0",
+        },
+        {
+            "publisher": "Reuters",
+            "title": None,
+            "published_on": "2019-02",
+            "url": "https://example.org/1",
+        },
+    ]
+    assert len(sources) == 5
+
+
+def test_every_demo_entry_is_reviewed_and_cites_a_dated_titled_source(demo):
+    entries = [*Actor.objects.prefetch_related("sources"), *BackgroundNote.objects.all()]
+
+    unsourced = [
+        entry.slug
+        for entry in entries
+        if not any(source.title and source.published_on for source in entry.sources.all())
+    ]
+    assert len(entries) > 40
+    assert unsourced == []
+    assert not [entry.slug for entry in entries if entry.reviewed_on is None]
