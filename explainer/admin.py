@@ -1,7 +1,10 @@
+import html
+import re
 from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -15,8 +18,10 @@ from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 
 from . import relinking
+from .dashboard import newsroom_dashboard
 from .editing import (
     EditConflictForm,
     RevisionAdmin,
@@ -37,12 +42,29 @@ from .models import (
     Source,
 )
 from .review import choose_mention_view, story_review
+from .rich_text import RichTextAdminMixin
 from .sanitize import TooDeeplyNested, sanitize_body_html
 from .services import article_name_suggestions, entry_ensure_name_alias
 
 admin.site.site_header = "Explainer newsroom"
 admin.site.site_title = "Explainer newsroom"
 admin.site.index_title = "Stories and context"
+
+
+def newsroom_index(request, extra_context=None, *, stock_index=admin.site.index):
+    """The admin's first screen: the newsroom dashboard (``dashboard.py``) above the model
+    list (templates/admin/index.html)."""
+    # Stories and entries first; the log-in and lock-out tables (auth, axes) below.
+    apps = sorted(admin.site.get_app_list(request), key=lambda app: app["app_label"] != "explainer")
+    context = {
+        "dashboard": newsroom_dashboard(user=request.user),
+        "app_list": apps,
+        **(extra_context or {}),
+    }
+    return stock_index(request, context)
+
+
+admin.site.index = newsroom_index
 
 
 # Editors paste addresses without a scheme; read them as https (Django 6's default).
@@ -55,7 +77,42 @@ URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 INLINE_ROWS_SHOWN = 100
 
 
-class FirstRowsFormSet(forms.BaseInlineFormSet):
+class LabelledFormSet(forms.BaseInlineFormSet):
+    """A tabular inline's inputs have a column heading but no label of their own: each gets
+    its field's name as its accessible name (``aria-label``), the delete box "Delete"."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for name, field in form.fields.items():
+            label = "Delete" if name == "DELETE" else capfirst(field.label or name)
+            # A related field's own widget, inside the add/change links' wrapper.
+            widget = getattr(field.widget, "widget", field.widget)
+            widget.attrs.setdefault("aria-label", label)
+
+
+class LabelledAutocompleteSelect(AutocompleteSelect):
+    """An autocomplete box whose empty state names what it is for (select2 shows the
+    placeholder, which is also the box's accessible name)."""
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        attrs["data-placeholder"] = f"Choose {self.field.verbose_name}"
+        return attrs
+
+
+class LabelledAutocompleteInline:
+    class Media:
+        js = ["explainer/admin-autocomplete.js"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request) and "widget" not in kwargs:
+            kwargs["widget"] = LabelledAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class FirstRowsFormSet(LabelledFormSet):
     """An inline's first ``INLINE_ROWS_SHOWN`` rows, in a stable order."""
 
     def get_queryset(self):
@@ -116,6 +173,7 @@ class AliasInline(FirstRowsInline, admin.TabularInline):
 
 class SourceInline(admin.TabularInline):
     model = Source
+    formset = LabelledFormSet
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     fields = ["label", "title", "published_on", "url", "position"]
     extra = 1
@@ -135,6 +193,7 @@ class RoleInline(admin.StackedInline):
 
 class NoteUpdateInline(admin.TabularInline):
     model = NoteUpdate
+    formset = LabelledFormSet
     fields = ["happened_on", "text"]
     extra = 1
     verbose_name_plural = "Dated updates (timelines, and “Since then” on cards)"
@@ -151,8 +210,33 @@ def render_job_progress(job: RelinkJob | None) -> str:
     )
 
 
-class EntryAdmin(RevisionAdmin):
-    form = EditConflictForm
+def linked_slug_error(error: ValidationError) -> ValidationError:
+    """An address already taken, with a link to the entry that has it."""
+    owner = error.params["owner"]
+    url = reverse(f"admin:explainer_{owner._meta.model_name}_change", args=[owner.pk])
+    message = format_html(
+        '“<a href="{}">{}</a>” already uses the address {}.', url, owner, error.params["slug"]
+    )
+    return ValidationError(message, code=error.code)
+
+
+class EntryForm(EditConflictForm):
+    def full_clean(self):
+        super().full_clean()
+        errors = self._errors.get("slug") if self._errors else None
+        if errors:
+            self._errors["slug"] = self.error_class(
+                [
+                    linked_slug_error(error) if error.code == "slug_taken" else error
+                    for error in errors.as_data()
+                ],
+                renderer=self.renderer,
+            )
+
+
+class EntryAdmin(RichTextAdminMixin, RevisionAdmin):
+    form = EntryForm
+    rich_text_fields = {"summary": "summary"}
     list_filter = ["kind", "is_published"]
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     delete_confirmation_template = "admin/explainer/delete_entry_confirmation.html"
@@ -243,6 +327,7 @@ class BackgroundNoteAdmin(EntryAdmin):
     prepopulated_fields = {"slug": ["title"]}
     inlines = [AliasInline, NoteUpdateInline, SourceInline]
     autocomplete_fields = ["actors", "related_notes"]
+    rich_text_fields = {"summary": "summary", "body": "body"}
     fieldsets = [
         (
             None,
@@ -326,7 +411,7 @@ def occurrences(text: str, quote: str):
         position = text.find(quote, position + 1)
 
 
-class MentionInline(FirstRowsInline, admin.TabularInline):
+class MentionInline(LabelledAutocompleteInline, FirstRowsInline, admin.TabularInline):
     model = Mention
     form = MentionForm
     formset = MentionFormSet
@@ -336,11 +421,12 @@ class MentionInline(FirstRowsInline, admin.TabularInline):
         "note",
         "is_suppressed",
         "origin",
-        "start",
         "is_linked",
         "is_orphaned",
     ]
-    readonly_fields = ["origin", "start", "is_linked", "is_orphaned"]
+    # No character offset: editors place mentions by their words (and it kept the table,
+    # and its Delete boxes, wider than a 1,280 px window).
+    readonly_fields = ["origin", "is_linked", "is_orphaned"]
     autocomplete_fields = ["actor", "note"]
     extra = 1
     verbose_name = "linked mention"
@@ -365,8 +451,9 @@ class MentionInline(FirstRowsInline, admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(RevisionAdmin):
+class ArticleAdmin(RichTextAdminMixin, RevisionAdmin):
     form = EditConflictForm
+    rich_text_fields = {"body": "body"}
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = ["headline", "state", "published_at", "outlet", "entry_count"]
     list_filter = ["status", "outlet"]
@@ -421,14 +508,17 @@ class ArticleAdmin(RevisionAdmin):
             return "Save the story to see its mentions."
         orphans = obj.mentions.filter(is_orphaned=True).select_related("actor", "note")
         suggestions = article_name_suggestions(obj)[:25]
+        review = story_review(obj)
+        highlighted = highlighted_entries(obj.linked_body_html, review)
         return render_to_string(
             "admin/explainer/mention_review.html",
             {
                 # Our renderer's output over sanitized HTML: the one thing marked safe.
-                "linked_body": mark_safe(obj.linked_body_html),
+                "linked_body": mark_safe(review_body(obj.linked_body_html, highlighted)),
+                "highlighted": highlighted.items(),
                 "orphans": orphans,
                 "suggestions": suggestions,
-                "review": story_review(obj),
+                "review": review,
             },
         )
 
@@ -495,6 +585,11 @@ class ArticleAdmin(RevisionAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
+        if "published_at" in form.base_fields:
+            # The date and the time box share one label, which names neither.
+            date, time = form.base_fields["published_at"].widget.widgets
+            date.attrs["aria-label"] = "Publication date"
+            time.attrs["aria-label"] = "Publication time"
         if "status" in form.base_fields and not self.can_publish(request):
             # Enforced by the form's validation, not just hidden: a forged POST with
             # status=published is refused as an invalid choice.
@@ -502,6 +597,33 @@ class ArticleAdmin(RevisionAdmin):
                 choice for choice in Article.Status.choices if choice[0] != Article.Status.PUBLISHED
             ]
         return form
+
+
+# The opening of a mention's link as ``linking.mark_mentions`` writes it.
+MENTION_LINK = re.compile(r'<a class="mention[^"]*" href="[^"]*" data-entry="([^"]*)"')
+
+
+def highlighted_entries(linked_html: str, review) -> dict[str, str]:
+    """The entries the story's highlights link to, by slug: their names."""
+    slugs = {html.unescape(slug) for slug in MENTION_LINK.findall(linked_html)}
+    names = {row.entry.slug: row.entry.label for row in review.linked if row.entry}
+    missing = slugs - names.keys()
+    if missing:
+        names |= dict(Actor.objects.filter(slug__in=missing).values_list("slug", "name"))
+        names |= dict(BackgroundNote.objects.filter(slug__in=missing).values_list("slug", "title"))
+    return {slug: names[slug] for slug in sorted(slugs, key=str.casefold) if slug in names}
+
+
+def review_body(linked_html: str, names: dict[str, str]) -> str:
+    """The linked story for the review panel: each highlight names its entry and opens it
+    in a new tab, so that following one never leaves the unsaved form."""
+
+    def labelled(match: re.Match) -> str:
+        name = names.get(html.unescape(match.group(1)), "its entry")
+        title = html.escape(f"{name} (opens in a new tab)")
+        return f'{match.group(0)} target="_blank" rel="noopener" title="{title}"'
+
+    return MENTION_LINK.sub(labelled, linked_html)
 
 
 def shown_to_readers(parent: Article | Actor | BackgroundNote) -> bool:
@@ -527,6 +649,11 @@ class PartAdmin(admin.ModelAdmin):
 
     # The keys to the story or entry a row belongs to.
     parent_fields = ["actor", "note"]
+
+    def has_module_permission(self, request):
+        # Edited inline on their story or entry: kept out of the index and the menu. Their
+        # lists stay (an inline's "See and edit them all", searches, the autocomplete).
+        return False
 
     def may_change_parts(self, request, obj) -> bool:
         parents = [getattr(obj, name) for name in self.parent_fields]

@@ -5,21 +5,23 @@ their stories named first."""
 from __future__ import annotations
 
 import datetime as dt
-import difflib
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import reversion
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.formats import localize
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
-from .models import Article
+from .diffing import word_diff
+from .models import Actor, Article, BackgroundNote, Mention
 from .services import articles_mentioning
 
 
@@ -29,7 +31,9 @@ def version_token(obj) -> str:
 
 class EditConflictForm(forms.ModelForm):
     """Carries the version an editor loaded. A save based on an older version is refused
-    with what changed since; the editor's input stays in the form to merge and resubmit."""
+    with what changed since; the editor's input stays in the form, and each field a
+    colleague changed meanwhile is shown with their value beside the editor's and a choice
+    (keep mine / take theirs) that the next save needs: nothing is overwritten unchosen."""
 
     loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -37,6 +41,8 @@ class EditConflictForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["loaded_version"].initial = version_token(self.instance)
+        self.edit_conflicts: list[FieldConflict] = []
+        self.conflict_base = ""
 
     def clean(self):
         cleaned = super().clean()
@@ -45,14 +51,140 @@ class EditConflictForm(forms.ModelForm):
         if current and loaded != current:
             if loaded:
                 message, code = conflict_message(self.instance, loaded), "stale"
+                self.conflict_base = loaded
+                self.edit_conflicts = self.conflicts_since(loaded, cleaned)
             else:
                 # Without the version it was based on, a save could overwrite anyone's.
                 message, code = NO_VERSION_MESSAGE, "no_version"
-            # The next submit is based on what the editor has now seen: let it through.
+            # The next submit is based on what the editor has now seen (with a choice for
+            # each field changed on both sides, which ``resolve`` requires).
             self.data = self.data.copy()
             self.data[self.add_prefix("loaded_version")] = current
             raise ValidationError(message, code=code)
+        base = self.data.get(self.add_prefix(CONFLICT_BASE), "")
+        if current and base:
+            self.resolve(base, cleaned)
         return cleaned
+
+    def resolve(self, base: str, cleaned: dict) -> None:
+        """A save after a conflict: each field changed on both sides since ``base`` takes
+        the editor's value or the colleague's, as chosen; without a choice, no save."""
+        self.conflict_base = base
+        self.edit_conflicts = self.conflicts_since(base, cleaned)
+        unchosen = []
+        for conflict in self.edit_conflicts:
+            choice = self.data.get(self.add_prefix(conflict.choice_name))
+            if choice == THEIRS:
+                cleaned[conflict.name] = getattr(self.instance, conflict.name)
+            elif choice != MINE:
+                unchosen.append(str(conflict.label))
+        if unchosen:
+            raise ValidationError(
+                "Your save was not applied: a colleague also changed "
+                + ", ".join(unchosen)
+                + ". For each of these fields, choose “Keep mine” or “Take theirs” "
+                "(you can also edit the field by hand and keep yours), then save again.",
+                code="unresolved",
+            )
+
+    def conflicts_since(self, base: str, cleaned: dict) -> list[FieldConflict]:
+        """The fields a colleague changed since version ``base`` (every field, when that
+        version cannot be found) and that the editor's input has otherwise."""
+        version = version_for_token(self.instance, base)
+        conflicts = []
+        for field in self.instance._meta.concrete_fields:
+            name = field.name
+            if name not in self.fields or name not in cleaned or name in UNCOMPARED_FIELDS:
+                continue
+            theirs = field.value_from_object(self.instance)
+            if version is not None and version.field_dict.get(field.attname) == theirs:
+                continue  # the colleague left it as it was
+            mine = cleaned[name]
+            mine = getattr(mine, "pk", mine)
+            if comparable(mine) == comparable(theirs):
+                continue
+            conflicts.append(
+                FieldConflict(
+                    name=name,
+                    label=field.verbose_name,
+                    choice_name=f"resolve_{name}",
+                    choice=self.data.get(self.add_prefix(f"resolve_{name}"), ""),
+                    segments=word_diff(
+                        before=shown(field, theirs),
+                        after=shown(field, mine),
+                        html="HTML" in str(field.help_text),
+                        context=LONG_TEXT_CONTEXT if isinstance(field, models.TextField) else 0,
+                    ),
+                    unchanged_by_you=version is not None
+                    and comparable(version.field_dict.get(field.attname)) == comparable(mine),
+                )
+            )
+        return conflicts
+
+
+# Hidden in a form shown with a conflict: the version the editor had loaded before it.
+CONFLICT_BASE = "conflict_base"
+MINE, THEIRS = "mine", "theirs"
+UNCOMPARED_FIELDS = {"updated_at", "created_at", "loaded_version"}
+
+
+@dataclass(frozen=True)
+class FieldConflict:
+    """A field changed both by the editor and, meanwhile, by a colleague. ``segments`` is
+    the word diff from the colleague's value (``delete``) to the editor's (``insert``)."""
+
+    name: str
+    label: str
+    choice_name: str
+    choice: str
+    segments: list[tuple[str, str]]
+    unchanged_by_you: bool
+
+    @property
+    def theirs(self) -> list[tuple[str, str]]:
+        return [segment for segment in self.segments if segment[0] != "insert"]
+
+    @property
+    def mine(self) -> list[tuple[str, str]]:
+        return [segment for segment in self.segments if segment[0] != "delete"]
+
+
+def comparable(value):
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").strip()
+    return "" if value is None else value
+
+
+def shown(field, value) -> str:
+    """A field's value as an editor reads it: a choice's label, a related entry's name."""
+    if value is None or value == "":
+        return ""
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if field.is_relation:
+        related = field.related_model._default_manager.filter(pk=value).first()
+        return str(related) if related is not None else str(value)
+    return str(value)
+
+
+def version_for_token(obj, token: str) -> Version | None:
+    """The saved version of ``obj`` whose ``updated_at`` is ``token``, if any."""
+    try:
+        loaded_at = dt.datetime.fromisoformat(token)
+    except ValueError:
+        return None
+    if timezone.is_naive(loaded_at):
+        return None  # not a token this form gave out
+    # Versions store times to the millisecond (Django's JSON serializer).
+    return next(
+        (
+            version
+            for version in Version.objects.get_for_object(obj)
+            if version.field_dict.get("updated_at")
+            and abs(version.field_dict["updated_at"] - loaded_at) < dt.timedelta(milliseconds=1)
+        ),
+        None,
+    )
 
 
 NO_VERSION_MESSAGE = (
@@ -69,21 +201,7 @@ def conflict_message(current, loaded: str) -> str:
         who = f" by {latest.revision.user.get_username()}"
     when = localize(timezone.localtime(current.updated_at))
     changed = ""
-    try:
-        loaded_at = dt.datetime.fromisoformat(loaded)
-    except ValueError:
-        loaded_at = None
-    # Versions store times to the millisecond (Django's JSON serializer).
-    loaded_version = next(
-        (
-            version
-            for version in versions
-            if loaded_at is not None
-            and version.field_dict.get("updated_at")
-            and abs(version.field_dict["updated_at"] - loaded_at) < dt.timedelta(milliseconds=1)
-        ),
-        None,
-    )
+    loaded_version = version_for_token(current, loaded)
     if loaded_version is not None:
         names = [
             str(field.verbose_name)
@@ -97,8 +215,9 @@ def conflict_message(current, loaded: str) -> str:
     label = current._meta.verbose_name
     return (
         f"This {label} was saved{who} at {when}, after you opened it, so your save was not "
-        f"applied.{changed} Your edits are still below: compare them with the saved version "
-        "(open it in another tab or see its history), merge, and save again."
+        f"applied.{changed} Your edits are still below, and each field your colleague changed "
+        "is shown with their version beside yours: choose which to keep (or edit the field "
+        "by hand), and save again."
     )
 
 
@@ -107,6 +226,7 @@ class RevisionAdmin(VersionAdmin):
     one job per request by ``middleware.RelinkBatchMiddleware``)."""
 
     object_history_template = "admin/explainer/object_history.html"
+    change_form_template = "admin/explainer/edit_conflict_change_form.html"
 
     def get_object(self, request, object_id, from_field=None):
         """On a save, the row is locked first, until the admin's transaction ends: of two
@@ -148,9 +268,30 @@ class RevisionAdmin(VersionAdmin):
         versions = Version.objects.get_for_object_reference(self.model, object_id).select_related(
             "revision__user"
         )
+        labelled = [(version, version_label(version)) for version in versions]
         return super().history_view(
-            request, object_id, {"versions": versions, **(extra_context or {})}
+            request, object_id, {"versions": labelled, **(extra_context or {})}
         )
+
+    @contextmanager
+    def create_revision(self, request):
+        """As django-reversion's, and a restore is recorded as a revision of its own that
+        says which version it brought back (django-reversion's comment gives only a time
+        to the minute)."""
+        with super().create_revision(request):
+            yield
+            restored = getattr(request, "restoring_version", None)
+            if restored is not None:
+                reversion.set_comment(f"Restored the version of {version_label(restored)}")
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            request.restoring_version = (
+                Version.objects.filter(pk=parse_pk(Version, version_id))
+                .select_related("revision__user")
+                .first()
+            )
+        return super().revision_view(request, object_id, version_id, extra_context)
 
     def compare_view(self, request, object_id):
         # An id that cannot be one ("abc", "1e3") finds nothing: a 404, as a missing one.
@@ -169,8 +310,11 @@ class RevisionAdmin(VersionAdmin):
             "title": f"Compare versions of {obj}",
             "older": older,
             "newer": newer,
+            "older_label": version_label(older),
+            "newer_label": version_label(newer),
             "fields": compare_fields(self.model, older, newer),
             "children": compare_children(older, newer),
+            "mentions": compare_mentions(older, newer) if self.model is Article else None,
             "history_url": reverse(
                 f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_history",
                 args=[obj.pk],
@@ -180,7 +324,8 @@ class RevisionAdmin(VersionAdmin):
 
 
 def compare_fields(model, older: Version, newer: Version) -> list[dict]:
-    """Each editable field that differs, with a line diff for long text."""
+    """Each editable field that differs, as a word-level diff (HTML compared with each tag
+    as one word; long unchanged stretches left out around the changes)."""
     rows = []
     for field in model._meta.concrete_fields:
         if not field.editable or field.name in {"updated_at", "created_at"}:
@@ -189,24 +334,33 @@ def compare_fields(model, older: Version, newer: Version) -> list[dict]:
         after = newer.field_dict.get(field.attname)
         if before == after:
             continue
-        before_text, after_text = str(before or ""), str(after or "")
-        diff = list(
-            difflib.unified_diff(
-                before_text.splitlines(), after_text.splitlines(), lineterm="", n=1
-            )
-        )[2:]
-        rows.append(
-            {"name": field.verbose_name, "before": before_text, "after": after_text, "diff": diff}
-        )
+        rows.append({"name": field.verbose_name, "segments": field_diff(field, before, after)})
     return rows
 
 
+def field_diff(field, before, after) -> list[tuple[str, str]]:
+    long = isinstance(field, models.TextField)
+    return word_diff(
+        before="" if before is None else str(before),
+        after="" if after is None else str(after),
+        html="HTML" in str(field.help_text),
+        context=LONG_TEXT_CONTEXT if long else 0,
+    )
+
+
+# Words (and spaces) kept either side of a change in a long text such as a story's body.
+LONG_TEXT_CONTEXT = 24
+
+
 def compare_children(older: Version, newer: Version) -> list[dict]:
-    """Rows that belong to the object (aliases, figures, mentions...), added or removed."""
+    """Rows that belong to the object (aliases, figures...), added or removed. Mentions are
+    summarized by place in the text: added, removed, or re-pointed to another entry."""
 
     def rows(version: Version) -> dict[str, set[str]]:
         grouped: dict[str, set[str]] = {}
         for other in version.revision.version_set.exclude(pk=version.pk):
+            if other.content_type.model_class() is Mention:
+                continue
             name = str(other.content_type.model_class()._meta.verbose_name_plural).capitalize()
             grouped.setdefault(name, set()).add(other.object_repr)
         return grouped
@@ -221,6 +375,68 @@ def compare_children(older: Version, newer: Version) -> list[dict]:
         for name in sorted(set(before) | set(after))
         if after.get(name, set()) != before.get(name, set())
     ]
+
+
+def compare_mentions(older: Version, newer: Version) -> dict | None:
+    """Mentions of the two versions matched by place, (quote, start): those only in the
+    newer (added), only in the older (removed), and at one place but pointing to another
+    entry (re-pointed). None when the mentions are the same."""
+    before, after = mention_places(older), mention_places(newer)
+    names = entry_names({*before.values(), *after.values()})
+
+    def label(place: tuple[str, int | None], entry: tuple[str, int | None]) -> str:
+        return f"“{place[0]}” → {names.get(entry, 'no entry')}"
+
+    added = [label(place, after[place]) for place in sorted(after.keys() - before.keys(), key=_at)]
+    removed = [
+        label(place, before[place]) for place in sorted(before.keys() - after.keys(), key=_at)
+    ]
+    repointed = [
+        f"“{place[0]}”: {names.get(before[place], 'no entry')} → "
+        f"{names.get(after[place], 'no entry')}"
+        for place in sorted(before.keys() & after.keys(), key=_at)
+        if before[place] != after[place]
+    ]
+    if not (added or removed or repointed):
+        return None
+    return {"added": added, "removed": removed, "repointed": repointed}
+
+
+def _at(place: tuple[str, int | None]) -> tuple[int, str]:
+    return (-1 if place[1] is None else place[1], place[0])
+
+
+def mention_places(version: Version) -> dict[tuple[str, int | None], tuple[str, int | None]]:
+    places = {}
+    for other in version.revision.version_set.exclude(pk=version.pk):
+        if other.content_type.model_class() is not Mention:
+            continue
+        fields = other.field_dict
+        if str(fields.get("article_id")) != str(version.object_id):
+            continue
+        if fields.get("actor_id") is not None:
+            entry = ("actor", fields["actor_id"])
+        else:
+            entry = ("note", fields.get("note_id"))
+        places[(fields.get("quote", ""), fields.get("start"))] = entry
+    return places
+
+
+def entry_names(entries: set[tuple[str, int | None]]) -> dict[tuple[str, int | None], str]:
+    names: dict[tuple[str, int | None], str] = {}
+    for kind, model, field in (("actor", Actor, "name"), ("note", BackgroundNote, "title")):
+        pks = [pk for entry_kind, pk in entries if entry_kind == kind and pk is not None]
+        for pk, name in model.objects.filter(pk__in=pks).values_list("pk", field):
+            names[(kind, pk)] = name
+    return names
+
+
+def version_label(version: Version) -> str:
+    """When a version was saved, to the second, and by whom: "2 December 2026, 21:14:05 by
+    alice" (two saves in one minute read differently)."""
+    when = dateformat.format(timezone.localtime(version.revision.date_created), "j F Y, H:i:s")
+    user = version.revision.user
+    return f"{when} by {user.get_username()}" if user is not None else when
 
 
 def parse_pk(model, value):

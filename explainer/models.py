@@ -23,6 +23,7 @@ from .sanitize import (
     MAX_NESTING_DEPTH,
     TooDeeplyNested,
     html_to_text,
+    markup_in_text,
     nesting_depth,
     sanitize_body_html,
     sanitize_summary_html,
@@ -63,6 +64,26 @@ def refuse_invisible_text(obj: models.Model) -> None:
             errors[model_field.name] = (
                 "This holds only invisible control characters (pasted from another program?). "
                 "Type the text again."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def refuse_markup(obj: models.Model, *, rich_text: tuple[str, ...] = ()) -> None:
+    """A form error for markup in a plain-text field: readers would see it as typed. Only
+    what looks like a tag is refused, so "a < b" and "Kim <3" are fine."""
+    errors = {}
+    for model_field in obj._meta.concrete_fields:
+        value = getattr(obj, model_field.attname)
+        if not model_field.editable or model_field.name in rich_text or not isinstance(value, str):
+            continue
+        if isinstance(model_field, models.URLField | models.SlugField):
+            continue  # their own validators refuse "<"
+        tag = markup_in_text(value)
+        if tag is not None:
+            errors[model_field.name] = (
+                f"Plain text only: remove the {tag} "
+                f"{'comment' if tag.startswith('<!') else 'tag'}. Readers would see it as typed."
             )
     if errors:
         raise ValidationError(errors)
@@ -192,7 +213,8 @@ class Article(models.Model):
     )
     status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
     body = models.TextField(
-        help_text="HTML. Unsafe tags and attributes are removed when you save.",
+        help_text="Paragraphs, headings (2 to 4), lists, quotes, links, bold and italic. "
+        "Anything else, pasted or typed, is removed when you save, and you are told what.",
         validators=[MinLengthValidator(1)],
     )
     body_html = models.TextField(editable=False, default="")
@@ -258,6 +280,7 @@ class Article(models.Model):
 
     def clean(self):
         refuse_invisible_text(self)
+        refuse_markup(self, rich_text=("body",))
         if self.status == self.Status.PUBLISHED and not self.published_at:
             raise ValidationError({"published_at": "A published story needs a publication date."})
         if len(self.body) > MAX_BODY_CHARS:
@@ -310,6 +333,7 @@ class Figure(models.Model):
         super().save(**kwargs)
 
     def clean(self):
+        refuse_markup(self)
         if self.image and not self.alt_text.strip():
             raise ValidationError({"alt_text": "Describe the image for readers who cannot see it."})
         if not self.image and not self.caption.strip():
@@ -337,8 +361,8 @@ class ContextEntry(models.Model):
     )
     summary = models.TextField(
         blank=True,
-        help_text="A few sentences for the context card. Links and emphasis only; "
-        "anything else is removed when you save.",
+        help_text="A few sentences for the context card: paragraphs, links, bold and italic. "
+        "Anything else is removed when you save, and you are told what.",
     )
     summary_html = models.TextField(editable=False, default="")
     # A snapshot of the rows a card and page show (aliases, sources, roles or dated updates,
@@ -379,10 +403,17 @@ class ContextEntry(models.Model):
 
     def clean(self):
         refuse_invisible_text(self)
+        refuse_markup(self, rich_text=("summary", "body"))
         refuse_deep_nesting(self, "summary")
         slug_owner = other_entry_with_slug(self.slug, exclude=self)
         if slug_owner is not None:
-            raise ValidationError({"slug": f"“{slug_owner}” already uses the address {self.slug}."})
+            # The code and owner let the admin link the message to the entry (admin.py).
+            taken = ValidationError(
+                "“%(owner)s” already uses the address %(slug)s.",
+                code="slug_taken",
+                params={"owner": slug_owner, "slug": self.slug},
+            )
+            raise ValidationError({"slug": taken})
 
     @property
     def entry_field(self) -> str:
@@ -528,7 +559,11 @@ class BackgroundNote(ContextEntry):
 
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.TOPIC)
-    body = models.TextField(blank=True, help_text="Longer background, HTML. Optional.")
+    body = models.TextField(
+        blank=True,
+        help_text="Longer background, optional: paragraphs, headings (2 to 4), lists, quotes, "
+        "links, bold and italic. Anything else is removed when you save, and you are told what.",
+    )
     body_html = models.TextField(editable=False, default="")
     starts_on = PartialDateField(help_text="YYYY, YYYY-MM or YYYY-MM-DD. Optional.")
     ends_on = PartialDateField(help_text="YYYY, YYYY-MM or YYYY-MM-DD. Optional.")
@@ -630,6 +665,7 @@ class Role(models.Model):
         super().save(**kwargs)
 
     def clean(self):
+        refuse_markup(self)
         clean_period(self)
 
     @property
@@ -669,6 +705,7 @@ class NoteUpdate(models.Model):
         super().save(**kwargs)
 
     def clean(self):
+        refuse_markup(self)
         try:
             validate_partial_date_exists(self.happened_on)
         except ValidationError as error:

@@ -7,6 +7,8 @@ protocols) is what keeps pages safe; everything else here shapes what readers se
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from html import unescape
 from html.parser import HTMLParser
 from xml.dom import Node
 
@@ -106,6 +108,87 @@ def sanitize_summary_html(html: str) -> str:
     return _sanitize(html, tags=SUMMARY_TAGS)
 
 
+@dataclass(frozen=True)
+class Cleaned:
+    """Sanitized markup and what sanitizing took out, in words for the editor who wrote it."""
+
+    html: str
+    removed: tuple[str, ...] = ()
+
+
+def clean_body_html(html: str) -> Cleaned:
+    """``sanitize_body_html``, with what it removed."""
+    return Cleaned(sanitize_body_html(html), tuple(_removals(html, tags=BODY_TAGS)))
+
+
+def clean_summary_html(html: str) -> Cleaned:
+    """``sanitize_summary_html``, with what it removed."""
+    return Cleaned(sanitize_summary_html(html), tuple(_removals(html, tags=SUMMARY_TAGS)))
+
+
+def removal_message(*, field: str, removed: tuple[str, ...] | list[str]) -> str:
+    """What an editor is told after a save: "Removed from the summary: a script, 2 event
+    attributes." """
+    return f"Removed from the {field}: {', '.join(removed)}."
+
+
+# Something a browser reads as a tag or a comment: "<" then a name and a closing ">". A "<"
+# followed by a space, a digit or nothing tag-like ("a < b", "Kim <3") is plain text.
+_TAG_LIKE = re.compile(r"<(/?[a-zA-Z][a-zA-Z0-9:-]*)(?:[\s/][^<>]*)?>|<!--|<!\[CDATA\[")
+
+
+def markup_in_text(text: str) -> str | None:
+    """The first tag or comment in text meant to be plain (``"<img>"``, ``"<!-- -->"``), or
+    None."""
+    found = _TAG_LIKE.search(text)
+    if found is None:
+        return None
+    if found.group(1) is None:
+        return "<!-- -->" if found.group(0) == "<!--" else "<![CDATA[ ]]>"
+    return f"<{found.group(1).lower()}>"
+
+
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+
+
+def plain_text_to_html(text: str) -> str:
+    """Paragraphs for text with no markup at all, as pasted or typed without the editor: a
+    blank line starts a paragraph, a single line break stays one. Markup is returned as it is.
+    """
+    if markup_in_text(text) is not None:
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        return ""
+    # "&" is left alone: in the HTML field this was, "&amp;" meant "&", and still does.
+    escaped = text.replace("<", "&lt;").replace(">", "&gt;")
+    paragraphs = (part.strip() for part in _BLANK_LINE.split(escaped))
+    return "".join(
+        "<p>" + "<br>".join(line.strip() for line in part.split("\n")) + "</p>"
+        for part in paragraphs
+        if part
+    )
+
+
+# The URL characters a browser ignores or that hide a scheme, removed before reading it.
+_URL_IGNORED = re.compile(r"[`\x00-\x20\x7f-\xa0\s]+|[^\x00-\x7f]")
+_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
+
+
+def is_allowed_url(url: str) -> bool:
+    """Whether a link may point at ``url``: any URL with a scheme must name one of
+    ``PROTOCOLS``; relative and fragment URLs have none.
+
+    bleach alone let "javascript:123" through: its URL parser reads digits after a colon as a
+    port, finds no scheme and allows the value as a relative URL. Here the scheme is read as
+    a browser reads it, after entities are decoded (all of HTML's, "&colon;" too) and ignored
+    characters removed.
+    """
+    squeezed = _URL_IGNORED.sub("", unescape(url)).lower()
+    scheme = _SCHEME.match(squeezed)
+    return scheme is None or scheme.group(1) in PROTOCOLS
+
+
 def html_to_text(html: str) -> str:
     """Return the plain text of sanitized HTML, for search and meta descriptions.
 
@@ -140,7 +223,7 @@ def _clean_once(html: str, *, tags: frozenset[str]) -> str:
     if not html:
         return ""
     fragment = _tools.parser(tags=tags).parseFragment(html)
-    tokens = BleachSanitizerFilter(
+    tokens = _SanitizerFilter(
         source=_ReaderTextWalker(fragment, line_break_tags=BLOCK_TAGS - tags),
         allowed_tags=tags,
         attributes=ATTRIBUTES,
@@ -149,6 +232,15 @@ def _clean_once(html: str, *, tags: frozenset[str]) -> str:
         strip_html_comments=True,
     )
     return _tools.serializer.render(_LinkRelFilter(tokens))
+
+
+class _SanitizerFilter(BleachSanitizerFilter):
+    """bleach's sanitizer, with every URL's scheme decided by ``is_allowed_url`` first."""
+
+    def sanitize_uri_value(self, value, allowed_protocols):
+        if not is_allowed_url(value):
+            return None
+        return super().sanitize_uri_value(value, allowed_protocols)
 
 
 class _ThreadTools(threading.local):
@@ -300,3 +392,90 @@ class _TextExtractor(HTMLParser):
         if block:
             self._blocks.append(block)
         self._lines = []
+
+
+# How an editor is told what went: removed with what they held, or as tags whose text stays.
+_ELEMENT_NAMES = {
+    "script": "script",
+    "style": "style sheet",
+    "iframe": "iframe",
+    "object": "embedded object",
+    "embed": "embedded object",
+    "svg": "SVG drawing",
+    "math": "formula",
+    "template": "template",
+    "noscript": "noscript block",
+    "textarea": "form field",
+    "select": "form field",
+    "img": "image",
+    "input": "form field",
+    "video": "video",
+    "audio": "audio",
+}
+_ARTICLE_AN = ("a", "e", "i", "o", "u", "S")  # "an SVG drawing"
+
+
+def _removals(html: str, *, tags: frozenset[str]) -> list[str]:
+    audit = _RemovalAudit(tags=tags)
+    audit.feed(html)
+    audit.close()
+    return [_counted(what, count) for what, count in audit.found.items()]
+
+
+def _counted(what: str, count: int) -> str:
+    if count == 1:
+        return f"{'an' if what.startswith(_ARTICLE_AN) else 'a'} {what}"
+    if what.endswith(" (its text is kept)"):
+        return f"{count} {what[: -len(' (its text is kept)')]}s (their text is kept)"
+    return f"{count} {what}s"
+
+
+class _RemovalAudit(HTMLParser):
+    """Reads markup before sanitizing and counts what the allowlist will take out. It only
+    informs the editor: what survives is decided by the sanitizer alone."""
+
+    def __init__(self, *, tags: frozenset[str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags = tags
+        self.found: dict[str, int] = {}
+        # Inside an element removed with its content, nothing more is counted.
+        self._dropped: list[str] = []
+
+    def _count(self, what: str) -> None:
+        self.found[what] = self.found.get(what, 0) + 1
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._start(tag, attrs, self_closing=False)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._start(tag, attrs, self_closing=True)
+
+    def _start(self, tag: str, attrs: list[tuple[str, str | None]], *, self_closing: bool) -> None:
+        if self._dropped:
+            if tag == self._dropped[-1] and not self_closing:
+                self._dropped.append(tag)
+            return
+        if tag in NO_READER_TEXT_TAGS or tag in _ELEMENT_NAMES:
+            self._count(_ELEMENT_NAMES.get(tag, f"<{tag}> element"))
+            if tag in NO_READER_TEXT_TAGS and not self_closing:
+                self._dropped.append(tag)
+        elif tag not in self.tags:
+            self._count(f"<{tag}> tag (its text is kept)")
+        allowed = ATTRIBUTES.get(tag, []) if tag in self.tags else []
+        for name, value in attrs:
+            if name.startswith("on"):
+                self._count("event attribute")
+            elif name == "rel" and tag == "a":
+                continue  # replaced by ours on every link
+            elif tag in self.tags and name not in allowed:
+                self._count(f"{name} attribute")
+            elif name == "href" and tag in self.tags and not is_allowed_url(value or ""):
+                self._count("unsafe link address")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._dropped and tag == self._dropped[-1]:
+            self._dropped.pop()
+
+    def handle_comment(self, data: str) -> None:
+        if not self._dropped:
+            self._count("comment")

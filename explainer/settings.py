@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
-from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_prose_editor",
     "template_partials",
     "axes",
     "reversion",
@@ -298,12 +299,19 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # The Django admin is staff-only and ships a few inline style attributes; its scripts are
-# still our own origin's only.
+# still our own origin's only, and one inline block: the import map the rich-text editor's
+# modules are found by (browsers read no import map from a file), let in by a nonce that
+# only a page with the editor asks for (``rich_text.RichTextAdminMixin``).
 ADMIN_CONTENT_SECURITY_POLICY = {
     **CONTENT_SECURITY_POLICY["DIRECTIVES"],
     "default-src": [SELF],
+    "script-src": [SELF, NONCE],
     "style-src": [SELF, UNSAFE_INLINE],
 }
+
+# The admin dashboard lists an entry as due for review when nobody has checked its facts
+# for this many months (or ever).
+EXPLAINER_REVIEW_DUE_MONTHS = int(os.environ.get("EXPLAINER_REVIEW_DUE_MONTHS", "6"))
 
 # Admin log-in: lock a username and address out after repeated failures (django-axes).
 AUTHENTICATION_BACKENDS = [
