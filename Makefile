@@ -7,7 +7,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve worker bench editor migrate demo test test-postgres lint format clean
+.PHONY: install run serve worker bench editor migrate demo test test-postgres screenshots lint format clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,12 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 test-postgres: install
 	DATABASE_URL=$(POSTGRES_URL) REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest
+
+# The editor's guide's pictures (docs/screenshots/), taken again by the browser tests
+# that show those screens.
+screenshots: install
+	EXPLAINER_DOC_SCREENSHOTS=1 $(BIN)/pytest -q \
+	  tests/test_browser_admin.py tests/test_browser_editor.py tests/test_browser_compare.py
 
 clean:
 	rm -rf $(VENV) staticfiles .hypothesis

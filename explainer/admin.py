@@ -22,6 +22,7 @@ from django.utils.text import capfirst
 
 from . import relinking
 from .dashboard import newsroom_dashboard
+from .descriptions import description_contradictions
 from .editing import (
     EditConflictForm,
     RevisionAdmin,
@@ -179,8 +180,29 @@ class SourceInline(admin.TabularInline):
     extra = 1
 
 
+class RoleFormSet(forms.BaseInlineFormSet):
+    """Refuses roles that the actor's one-line description contradicts ("foreign minister
+    since 2016" beside a role that ended in 2020): a card would show both."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        roles = [
+            form.instance.held
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        problems = description_contradictions(description=self.instance.description, roles=roles)
+        if problems:
+            raise forms.ValidationError(
+                [*problems, "Change the description or the roles so that they agree."]
+            )
+
+
 class RoleInline(admin.StackedInline):
     model = Role
+    formset = RoleFormSet
     fields = [
         ("title", "organization"),
         ("starts_on", "ends_on", "succeeded_by"),

@@ -5,6 +5,7 @@ their stories named first."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -20,8 +21,9 @@ from django.utils.formats import localize
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
-from .diffing import word_diff
+from .diffing import changed, word_diff
 from .models import Actor, Article, BackgroundNote, Mention
+from .sanitize import html_to_text
 from .services import articles_mentioning
 
 
@@ -36,6 +38,8 @@ class EditConflictForm(forms.ModelForm):
     (keep mine / take theirs) that the next save needs: nothing is overwritten unchosen."""
 
     loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Set by ``RevisionAdmin.get_form``: the fields edited as rich text, compared as words.
+    rich_text_fields: Collection[str] = frozenset()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,11 +113,11 @@ class EditConflictForm(forms.ModelForm):
                     label=field.verbose_name,
                     choice_name=f"resolve_{name}",
                     choice=self.data.get(self.add_prefix(f"resolve_{name}"), ""),
-                    segments=word_diff(
-                        before=shown(field, theirs),
-                        after=shown(field, mine),
-                        html="HTML" in str(field.help_text),
-                        context=LONG_TEXT_CONTEXT if isinstance(field, models.TextField) else 0,
+                    segments=readable_diff(
+                        field,
+                        shown(field, theirs),
+                        shown(field, mine),
+                        rich=name in self.rich_text_fields,
                     ),
                     unchanged_by_you=version is not None
                     and comparable(version.field_dict.get(field.attname)) == comparable(mine),
@@ -227,6 +231,12 @@ class RevisionAdmin(VersionAdmin):
 
     object_history_template = "admin/explainer/object_history.html"
     change_form_template = "admin/explainer/edit_conflict_change_form.html"
+    rich_text_fields: dict[str, str] = {}
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.rich_text_fields = frozenset(self.rich_text_fields)
+        return form
 
     def get_object(self, request, object_id, from_field=None):
         """On a save, the row is locked first, until the admin's transaction ends: of two
@@ -312,7 +322,9 @@ class RevisionAdmin(VersionAdmin):
             "newer": newer,
             "older_label": version_label(older),
             "newer_label": version_label(newer),
-            "fields": compare_fields(self.model, older, newer),
+            "fields": compare_fields(
+                self.model, older, newer, rich_text_fields=self.rich_text_fields
+            ),
             "children": compare_children(older, newer),
             "mentions": compare_mentions(older, newer) if self.model is Article else None,
             "history_url": reverse(
@@ -323,9 +335,11 @@ class RevisionAdmin(VersionAdmin):
         return TemplateResponse(request, "admin/explainer/revision_compare.html", context)
 
 
-def compare_fields(model, older: Version, newer: Version) -> list[dict]:
-    """Each editable field that differs, as a word-level diff (HTML compared with each tag
-    as one word; long unchanged stretches left out around the changes)."""
+def compare_fields(
+    model, older: Version, newer: Version, *, rich_text_fields: Collection[str]
+) -> list[dict]:
+    """Each editable field that differs, as a word-level diff (rich text compared as its
+    words; long unchanged stretches left out around the changes)."""
     rows = []
     for field in model._meta.concrete_fields:
         if not field.editable or field.name in {"updated_at", "created_at"}:
@@ -334,18 +348,26 @@ def compare_fields(model, older: Version, newer: Version) -> list[dict]:
         after = newer.field_dict.get(field.attname)
         if before == after:
             continue
-        rows.append({"name": field.verbose_name, "segments": field_diff(field, before, after)})
+        segments = readable_diff(field, before, after, rich=field.name in rich_text_fields)
+        rows.append({"name": field.verbose_name, "segments": segments})
     return rows
 
 
-def field_diff(field, before, after) -> list[tuple[str, str]]:
-    long = isinstance(field, models.TextField)
-    return word_diff(
-        before="" if before is None else str(before),
-        after="" if after is None else str(after),
-        html="HTML" in str(field.help_text),
-        context=LONG_TEXT_CONTEXT if long else 0,
-    )
+def readable_diff(field, before, after, *, rich: bool) -> list[tuple[str, str]]:
+    """A field's change as an editor reads it: rich text compared as its words (tags are
+    not what a copy editor changed), with a note when only the formatting differs."""
+    before = "" if before is None else str(before)
+    after = "" if after is None else str(after)
+    context = LONG_TEXT_CONTEXT if isinstance(field, models.TextField) else 0
+    if not rich:
+        return word_diff(before=before, after=after, context=context)
+    segments = word_diff(before=html_to_text(before), after=html_to_text(after), context=context)
+    if not changed(segments) and comparable(before) != comparable(after):
+        segments.append(("note", FORMATTING_ONLY))
+    return segments
+
+
+FORMATTING_ONLY = "Only the formatting changed (emphasis, links, headings, lists or quotes)."
 
 
 # Words (and spaces) kept either side of a change in a long text such as a story's body.

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .dates import format_partial_date, period_covers, starts_after, when_phrase, year_range
+from .descriptions import RoleHeld
 from .linking import normalize_alias
 from .sanitize import (
     MAX_NESTING_DEPTH,
@@ -679,6 +680,15 @@ class Role(models.Model):
     @property
     def holder_phrase_list(self) -> list[str]:
         return phrase_lines(self.holder_phrases)
+
+    @property
+    def held(self) -> RoleHeld:
+        return RoleHeld(
+            title=self.title,
+            other_titles=tuple(self.title_form_list),
+            starts_on=self.starts_on,
+            ends_on=self.ends_on,
+        )
 
     @property
     def years(self) -> str:

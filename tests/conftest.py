@@ -236,3 +236,24 @@ def page(browser):
     page.console_errors = errors
     yield page
     context.close()
+
+
+DOC_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+@pytest.fixture
+def docs_screenshot(tmp_path):
+    """Takes a picture the editor's guide shows (docs/editing.md). ``make screenshots``
+    (EXPLAINER_DOC_SCREENSHOTS=1) writes it into docs/screenshots/; other runs keep it in
+    the test's temporary directory, so every run still takes it and the guide's pictures
+    can always be taken again."""
+    folder = DOC_SCREENSHOTS if os.environ.get("EXPLAINER_DOC_SCREENSHOTS") else tmp_path
+
+    def take(target, name: str) -> Path:
+        path = folder / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        target.screenshot(path=path, animations="disabled")
+        assert path.stat().st_size > 1000, f"{path} is empty"
+        return path
+
+    return take

@@ -43,12 +43,13 @@ def test_login_page_has_a_heading_and_passes_axe(page, live_server):
     assert "page-has-heading-one" not in {v["id"] for v in results.response["violations"]}
 
 
-def test_dashboard_passes_axe(page, live_server, demo, admin_user):
+def test_dashboard_passes_axe(page, live_server, demo, admin_user, docs_screenshot):
     page.set_viewport_size(VIEWPORT)
     log_in(page, live_server, admin_user)
 
     assert page.get_by_role("heading", name="Due for review").count() == 1
     assert_no_serious_axe_violations(page)
+    docs_screenshot(page, "dashboard")
 
 
 def test_story_form_fits_1280_and_passes_axe(page, live_server, demo, admin_user):
@@ -64,7 +65,9 @@ def test_story_form_fits_1280_and_passes_axe(page, live_server, demo, admin_user
     assert_no_serious_axe_violations(page)
 
 
-def test_review_highlight_names_its_entry_and_opens_a_new_tab(page, live_server, demo, admin_user):
+def test_review_highlight_names_its_entry_and_opens_a_new_tab(
+    page, live_server, demo, admin_user, docs_screenshot
+):
     page.set_viewport_size(VIEWPORT)
     log_in(page, live_server, admin_user)
     page.goto(live_server.url + change_url(demo))
@@ -75,6 +78,8 @@ def test_review_highlight_names_its_entry_and_opens_a_new_tab(page, live_server,
     assert highlight.get_attribute("title") == "Ri Yong-ho (opens in a new tab)"
     described = page.locator(f"#{highlight.get_attribute('aria-describedby')}")
     assert described.inner_text() == "Ri Yong-ho (opens in a new tab)"
+    highlight.scroll_into_view_if_needed()
+    docs_screenshot(page, "mention-review")
 
 
 def test_actor_form_fits_1280_and_passes_axe(page, live_server, demo, admin_user):

@@ -34,7 +34,9 @@ def assert_no_serious_axe_violations(page, context: str | None = None) -> None:
     assert serious == [], results.generate_report()
 
 
-def test_compare_page_wraps_long_text_at_1280_and_passes_axe(page, live_server, admin_user):
+def test_compare_page_wraps_long_text_at_1280_and_passes_axe(
+    page, live_server, admin_user, docs_screenshot
+):
     story = make_article(headline="Kim and Putin", body=LONG_BODY)
     editor = Client()
     editor.force_login(admin_user)
@@ -56,9 +58,12 @@ def test_compare_page_wraps_long_text_at_1280_and_passes_axe(page, live_server, 
     assert page.locator("ins", has_text="Part").count() == 1
     assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
     assert_no_serious_axe_violations(page)
+    docs_screenshot(page, "compare")
 
 
-def test_conflict_choices_work_from_the_keyboard_and_pass_axe(page, live_server, admin_user):
+def test_conflict_choices_work_from_the_keyboard_and_pass_axe(
+    page, live_server, admin_user, docs_screenshot
+):
     story = make_article(headline="Kim meets Putin", dek="The leaders met.")
     url = change_url(story)
     page.set_viewport_size(VIEWPORT)
@@ -84,6 +89,7 @@ def test_conflict_choices_work_from_the_keyboard_and_pass_axe(page, live_server,
     )
     # The panel this feature adds (the change form's own widgets are other tests' business).
     assert_no_serious_axe_violations(page, "#edit-conflicts")
+    docs_screenshot(conflicts, "conflict")
     mine = page.get_by_label("Keep mine (as in the field below)")
     mine.focus()
     page.keyboard.press("Space")

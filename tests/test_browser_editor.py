@@ -55,8 +55,11 @@ def log_in(page, live_server, admin_user) -> None:
     page.wait_for_url("**/admin/")
 
 
-def test_editor_pastes_text_and_word_html_and_saves_them_clean(page, live_server, admin_user):
+def test_editor_pastes_text_and_word_html_and_saves_them_clean(
+    page, live_server, admin_user, docs_screenshot
+):
     page.add_init_script(CSP_LISTENER)
+    page.set_viewport_size({"width": 1280, "height": 800})
     log_in(page, live_server, admin_user)
 
     page.goto(live_server.url + "/admin/explainer/article/add/")
@@ -69,6 +72,8 @@ def test_editor_pastes_text_and_word_html_and_saves_them_clean(page, live_server
         PASTE, {"text": "Kim Jong-un welcomed the visit, KCNA said.", "html": WORD_HTML}
     )
     expect(editor.locator("p")).to_have_count(4)
+    editor.scroll_into_view_if_needed()
+    docs_screenshot(page, "editor-pasted")
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url("**/admin/explainer/article/")
 

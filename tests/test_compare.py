@@ -10,7 +10,7 @@ from django.test import Client
 from reversion.models import Version
 
 from explainer.diffing import changed, word_diff
-from explainer.editing import version_label
+from explainer.editing import FORMATTING_ONLY, version_label
 
 from .factories import make_actor, make_article
 from .test_admin import admin_form, change_url, form_errors, mention_row
@@ -116,19 +116,38 @@ def test_compare_shows_a_one_word_body_edit_and_a_repointed_mention():
 
 
 @pytest.mark.django_db
-def test_compare_shows_html_tags_escaped_never_as_markup():
-    story = make_article(body="<p>He spoke.</p>")
+def test_compare_reads_a_rich_text_body_as_words_never_as_tags():
+    story = make_article(body="<p>He spoke.</p><p>They met.</p>")
     alice = editor("alice")
     url = change_url(story)
     alice.post(url, admin_form(alice, url))
-    form = {**admin_form(alice, url), "body": "<p>He spoke <em>firmly</em>.</p>"}
+    form = {**admin_form(alice, url), "body": "<p>He spoke <em>firmly</em>.</p><p>They met.</p>"}
     assert alice.post(url, form).status_code == 302
     newer, older = Version.objects.get_for_object(story)[:2]
 
     page = compare(alice, story, older, newer).content.decode()
 
     assert "<em>firmly" not in page
-    assert "<ins> &lt;em&gt;firmly&lt;/em&gt;</ins>" in page
+    assert "&lt;" not in page.split('class="word-diff"', 1)[1].split("</div>", 1)[0]
+    assert "He spoke<ins> firmly</ins>." in page
+    assert FORMATTING_ONLY not in page
+
+
+@pytest.mark.django_db
+def test_compare_says_when_only_the_formatting_changed():
+    story = make_article(body="<p>He spoke firmly.</p>")
+    alice = editor("alice")
+    url = change_url(story)
+    alice.post(url, admin_form(alice, url))
+    form = {**admin_form(alice, url), "body": "<p>He spoke <strong>firmly</strong>.</p>"}
+    assert alice.post(url, form).status_code == 302
+    newer, older = Version.objects.get_for_object(story)[:2]
+
+    page = compare(alice, story, older, newer).content.decode()
+
+    body_diff = page.split('class="word-diff"', 1)[1].split("</div>", 1)[0]
+    assert FORMATTING_ONLY in body_diff
+    assert "<del>" not in body_diff and "<ins>" not in body_diff
 
 
 @pytest.mark.django_db
