@@ -52,6 +52,7 @@ bench: install
 	$(PY) bench/search.py
 	$(PY) bench/scale.py
 	$(PY) bench/names.py
+	$(PY) bench/lighthouse.py
 
 editor: migrate
 	$(PY) manage.py createsuperuser
