@@ -24,6 +24,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from explainer.linking import normalize_alias  # noqa: E402
@@ -31,6 +32,8 @@ from explainer.models import Actor, Alias, Article  # noqa: E402
 
 ENTRIES, STORIES, REQUESTS = 10_000, 1_000, 200
 QUERIES = ["김정은", "Kim Jong Un", "kim jong-un", "Person 4321", "Vladivostok", "zzzz", "minister"]
+# Misspelt: found through the trigram candidates and spelling.closeness, with a suggestion.
+MISSPELT = ["Kim Jong Eun", "putn", "Persn 4321", "Vladivostk", "김정운", "kim jongun"]
 
 
 def build_library() -> None:
@@ -78,6 +81,12 @@ def build_library() -> None:
             )
         )
     Article.objects.bulk_create(stories)
+    if connection.vendor == "postgresql" and not os.environ.get("BENCH_NO_VACUUM"):
+        # What autovacuum does after such a load: statistics for the planner, and the GIN
+        # indexes' pending lists merged (the planner would otherwise prefer reading every
+        # alias to a trigram index scan that must read the pending list too).
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
 
 
 def timed(client: Client, path: str, params: dict | None = None) -> float:
@@ -96,11 +105,12 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> None:
     build_library()
     client = Client()
-    for query in QUERIES:  # warm up connections and imports
+    for query in QUERIES + MISSPELT:  # warm up connections and imports
         timed(client, "/search/", {"q": query})
-    search_times, baseline_times = [], []
+    search_times, misspelt_times, baseline_times = [], [], []
     for number in range(REQUESTS):
         search_times.append(timed(client, "/search/", {"q": QUERIES[number % len(QUERIES)]}))
+        misspelt_times.append(timed(client, "/search/", {"q": MISSPELT[number % len(MISSPELT)]}))
         baseline_times.append(timed(client, "/robots.txt"))
     search_p50, search_p95 = statistics.median(search_times), percentile(search_times, 0.95)
     base_p50 = statistics.median(baseline_times)
@@ -110,11 +120,16 @@ def main() -> None:
     )
     print(f"{'measure (ms)':<40}{'p50':>10}{'p95':>10}")
     print(f"{'search /search/?q=...':<40}{search_p50:>10.1f}{search_p95:>10.1f}")
+    misspelt_p50, misspelt_p95 = statistics.median(misspelt_times), percentile(misspelt_times, 0.95)
+    print(
+        f"{'search, misspelt (Kim Jong Eun, putn…)':<40}{misspelt_p50:>10.1f}{misspelt_p95:>10.1f}"
+    )
     print(f"{'baseline /robots.txt':<40}{base_p50:>10.2f}{percentile(baseline_times, 0.95):>10.2f}")
     verdict = "PASS" if search_p95 <= 50 else "MISS"
     print(
         f"search p95 {search_p95:.1f} ms (aim <= 50 ms): {verdict}; "
-        f"search / baseline p50: {search_p50 / base_p50:.1f}x"
+        f"search / baseline p50: {search_p50 / base_p50:.1f}x; "
+        f"misspelt / baseline p50: {misspelt_p50 / base_p50:.1f}x"
     )
 
 

@@ -19,7 +19,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from reversion.models import Version
 
-from . import relinking
+from . import readership, relinking
 from .linking import normalize_alias, parse_html
 from .models import Actor, Alias, Article, BackgroundNote, ContextEntry, Mention, RelinkJob
 from .suggestions import DEMONYM_ENDINGS, suggest_names
@@ -67,6 +67,9 @@ class Dashboard:
     ambiguous: list[StoryDecisions]
     orphaned: Queue
     jobs: list[relinking.Progress] = field(default_factory=list)
+    most_read: list[readership.MostRead] = field(default_factory=list)
+    unread_stories: list[Article] = field(default_factory=list)
+    read_window_days: int = readership.READ_WINDOW_DAYS
 
 
 def months_before(day: dt.date, months: int) -> dt.date:
@@ -236,14 +239,17 @@ def pending_jobs() -> list[relinking.Progress]:
 
 def newsroom_dashboard(*, user, today: dt.date | None = None) -> Dashboard:
     months = settings.EXPLAINER_REVIEW_DUE_MONTHS
+    today = today or timezone.localdate()
     stories = recent_stories()
     mentions = relinking.mentions_of([article.pk for article in stories])
     return Dashboard(
         **story_queues(user),
-        due_for_review=entries_due_for_review(today=today or timezone.localdate(), months=months),
+        due_for_review=entries_due_for_review(today=today, months=months),
         review_due_months=months,
         uncovered_names=uncovered_names(stories, mentions),
         ambiguous=ambiguous_mentions(stories, mentions),
         orphaned=orphaned_mentions(),
         jobs=pending_jobs(),
+        most_read=readership.most_read_cards(today=today),
+        unread_stories=readership.stories_nobody_reads(stories=stories, today=today),
     )

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Length, Substr
+from django.db.models import F, Q
+from django.db.models.functions import Length, Lower, Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -242,12 +242,18 @@ class Article(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the last import wrote (``provenance.py``): a later import skips the story when
+    # its content no longer matches, because an editor changed it since.
+    imported_at = models.DateTimeField(null=True, editable=False)
+    import_digest = models.CharField(max_length=64, editable=False, default="")
 
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_at", "-pk"]
         permissions = [("publish_article", "Can publish stories and edit published ones")]
+        # The front page and its older pages: the latest published stories, newest first.
+        indexes = [models.Index(fields=["status", "published_at", "id"], name="article_latest")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(published_at__isnull=False),
@@ -391,6 +397,10 @@ class ContextEntry(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the last import wrote (``provenance.py``): a later import skips the entry when
+    # its content no longer matches, because an editor changed it since.
+    imported_at = models.DateTimeField(null=True, editable=False)
+    import_digest = models.CharField(max_length=64, editable=False, default="")
 
     objects = ContextEntryQuerySet.as_manager()
 
@@ -492,6 +502,16 @@ class Actor(ContextEntry):
 
     class Meta:
         ordering = ["name"]
+        # The library index (``indexes.py``) reads a page of a kind, A to Z, from a name on.
+        indexes = [
+            models.Index(
+                F("kind"),
+                Lower("name"),
+                F("id"),
+                name="actor_a_to_z",
+                condition=Q(is_published=True),
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -581,6 +601,15 @@ class BackgroundNote(ContextEntry):
     class Meta:
         ordering = ["title"]
         verbose_name = "background note"
+        indexes = [
+            models.Index(
+                F("kind"),
+                Lower("title"),
+                F("id"),
+                name="note_a_to_z",
+                condition=Q(is_published=True),
+            )
+        ]
         constraints = [ends_after_start("note_ends_after_start")]
 
     def __str__(self):
@@ -1044,3 +1073,35 @@ class PendingRelink(models.Model):
 
     def __str__(self):
         return f"{self.article_id} in {self.job_id}"
+
+
+class CardReads(EntryLinkMixin):
+    """How many times readers kept an entry's card open for a second or more in one story on
+    one day (Wikipedia's rule for a page preview "seen"). A count and nothing else: no
+    reader, address or time of day is kept."""
+
+    actor = actor_link("card_reads")
+    note = note_link("card_reads")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="card_reads")
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "card reads"
+        constraints = [
+            exactly_one_entry("card_reads"),
+            models.UniqueConstraint(
+                fields=["actor", "article", "day"],
+                condition=Q(actor__isnull=False),
+                name="card_reads_actor_once_a_day",
+            ),
+            models.UniqueConstraint(
+                fields=["note", "article", "day"],
+                condition=Q(note__isnull=False),
+                name="card_reads_note_once_a_day",
+            ),
+        ]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self):
+        return f"{self.entry} in {self.article_id} on {self.day}: {self.count}"

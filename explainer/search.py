@@ -6,15 +6,30 @@ from dataclasses import dataclass, field
 
 from django.db.models.functions import Length
 
-from . import textindex
+from . import spelling, textindex
 from .linking import normalize_alias
-from .models import Actor, Alias, Article, BackgroundNote
+from .models import Actor, Alias, Article, BackgroundNote, ContextEntry, Mention
 
 MIN_QUERY_CHARS = 2
 MAX_QUERY_CHARS = 200
 # Matches considered for the results, of each kind: stories (the newest), entries by alias
 # (the closest) and entries by description.
 MAX_CANDIDATES = 200
+# Aliases spelled like the query, of each source (trigrams, first two characters), judged
+# by ``spelling.closeness``: the closest few are enough for a page of results.
+MAX_SPELLING_CANDIDATES = 50
+# Entries shown on the search page before anything is asked.
+SUGGESTED_ENTRIES = 6
+
+ENTRY_MODELS = (Actor, BackgroundNote)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """ "Did you mean …?": an entry's alias spelled like the query, and the entry."""
+
+    text: str
+    entry: ContextEntry
 
 
 @dataclass
@@ -22,42 +37,72 @@ class SearchResults:
     query: str
     entries: list = field(default_factory=list)
     stories: list = field(default_factory=list)
+    suggestion: Suggestion | None = None
 
     @property
     def count(self) -> int:
         return len(self.entries) + len(self.stories)
 
 
+@dataclass(frozen=True)
+class _Resemblance:
+    closeness: spelling.Closeness
+    alias: str
+
+
 def search(query: str, *, limit: int = 10) -> SearchResults:
     """Entries whose aliases contain the query in the matcher's normal form (so "김정은",
     "Kim Jong Un" and "kim jong-un" all find Kim Jong-un; a query under three characters
-    must start an alias), or whose description contains it; and published stories holding
-    every word of it. Every lookup is answered by an index (see ``textindex``)."""
+    must start an alias), or whose description contains it; below them, entries with an
+    alias spelled like it ("Kim Jong Eun", "kim jongun", "putn": see ``spelling``), the
+    closest first (only those a single typo away when an alias holds the query itself),
+    and the closest of those as a suggestion when none does; and published stories
+    holding every word of it. Every lookup is answered by an index (see ``textindex``),
+    and reads a bounded number of rows."""
     query = " ".join(query.split())[:MAX_QUERY_CHARS]
     normalized = normalize_alias(query)
     results = SearchResults(query=query)
     if len(normalized) < MIN_QUERY_CHARS:
         return results
-    candidates = [
-        (_label_rank(label, normalized), model, pk)
-        for model in (Actor, BackgroundNote)
-        for pk, label in _candidates(model, normalized, query)
-    ]
-    chosen = sorted(candidates, key=lambda candidate: candidate[0])[:limit]
+    resembling = _resembling(normalized, query)
+    ranked, alike_only = [], []
+    named = False
+    for model in ENTRY_MODELS:
+        by_alias, by_description = _candidates(model, normalized, query)
+        alike = {pk: found for (m, pk), found in resembling.items() if m is model}
+        ids = by_alias | by_description | set(alike)
+        label = "name" if model is Actor else "title"
+        published = model.objects.published().filter(pk__in=ids).order_by()
+        for pk, text in published.values_list("pk", label):
+            named = named or pk in by_alias
+            if pk in by_alias or pk in by_description:
+                rank, name = _label_rank(text, normalized)
+                ranked.append(((rank, 0.0, False, name), model, pk))
+            else:
+                closeness = alike[pk].closeness
+                key = (3, *closeness.key, normalize_alias(text))
+                alike_only.append(((key, model, pk), closeness.edits))
+    # A query that names an entry was spelled right: only names a single typo away from
+    # it are shown below ("putin" shows Pulin; "kim jong un" leaves out Kim Jong-il).
+    ranked += [found for found, edits in alike_only if not named or edits <= 1]
+    chosen = sorted(ranked, key=lambda candidate: candidate[0])[:limit]
     found = {
         (model, entry.pk): entry
-        for model in (Actor, BackgroundNote)
+        for model in ENTRY_MODELS
         for entry in model.objects.filter(pk__in=[pk for _, m, pk in chosen if m is model])
     }
     results.entries = [found[model, pk] for _, model, pk in chosen if (model, pk) in found]
+    if not named:
+        results.suggestion = _suggestion(results.entries, resembling, normalized)
     results.stories = list(_stories(query)[:limit])
     return results
 
 
-def _candidates(model: type, normalized: str, query: str) -> list[tuple[int, str]]:
-    """(pk, label) of the published entries of ``model`` with an alias or a description
-    matching the query: at most ``MAX_CANDIDATES`` of each, the closest aliases (the
-    shortest) first, so a word in thousands of descriptions costs what a rare one does."""
+def _candidates(model: type, normalized: str, query: str) -> tuple[set[int], set[int]]:
+    """The ids of entries of ``model`` with an alias matching the query, and of those with
+    a description matching it (published or not): at most ``MAX_CANDIDATES`` of each, the
+    closest aliases (the shortest) first, so a word in thousands of descriptions costs what
+    a rare one does."""
     field = "actor" if model is Actor else "note"
     by_alias = (
         Alias.objects.filter(textindex.alias_matching(normalized), **{f"{field}__isnull": False})
@@ -67,15 +112,56 @@ def _candidates(model: type, normalized: str, query: str) -> list[tuple[int, str
     by_description = model.objects.filter(
         textindex.description_matching(model, query, limit=MAX_CANDIDATES)
     ).order_by()
-    ids = {*by_alias, *by_description.values_list("pk", flat=True)}
-    label = "name" if model is Actor else "title"
-    return list(model.objects.published().filter(pk__in=ids).order_by().values_list("pk", label))
+    return set(by_alias), set(by_description.values_list("pk", flat=True))
+
+
+def _resembling(normalized: str, query: str) -> dict[tuple[type, int], _Resemblance]:
+    """The entries (model, id) with an alias spelled like the query, each with its closest
+    alias, from a bounded number of candidate aliases (``textindex.alias_resembling``)."""
+    candidates = Alias.objects.filter(
+        textindex.alias_resembling(normalized, limit=MAX_SPELLING_CANDIDATES)
+    ).values_list("text", "actor_id", "note_id")
+    found: dict[tuple[type, int], _Resemblance] = {}
+    for text, actor_id, note_id in candidates:
+        closeness = spelling.closeness(query=query, name=text)
+        if closeness is None:
+            continue
+        key = (Actor, actor_id) if actor_id else (BackgroundNote, note_id)
+        known = found.get(key)
+        if known is None or (closeness.key, len(text)) < (known.closeness.key, len(known.alias)):
+            found[key] = _Resemblance(closeness=closeness, alias=text)
+    return found
+
+
+def _suggestion(entries: list, resembling: dict, normalized: str) -> Suggestion | None:
+    """The closest entry found by spelling alone, under the alias it was found by, unless
+    that alias is the query itself."""
+    for entry in entries:
+        alike = resembling.get((type(entry), entry.pk))
+        if alike is not None and normalize_alias(alike.alias) != normalized:
+            return Suggestion(text=alike.alias, entry=entry)
+    return None
 
 
 def _label_rank(label: str, normalized: str) -> tuple[int, str]:
     """The entry named exactly first, then those whose name starts with the query."""
     label = normalize_alias(label)
     return (0 if label == normalized else 1 if label.startswith(normalized) else 2, label)
+
+
+def suggested_entries() -> list:
+    """A few entries to try before anything is asked: those the newest published story
+    links (none when there is no story). A bounded number of rows."""
+    latest = Article.objects.published().order_by("-published_at").values("pk")[:1]
+    mentions = Mention.objects.filter(article__in=latest, is_linked=True)
+    pairs = mentions.order_by().values_list("actor_id", "note_id").distinct()
+    keys = list(pairs[: SUGGESTED_ENTRIES * 4])
+    entries = []
+    for model, position in ((Actor, 0), (BackgroundNote, 1)):
+        ids = {key[position] for key in keys if key[position]}
+        queryset = model.objects.published().filter(pk__in=ids) if ids else model.objects.none()
+        entries += list(queryset[:SUGGESTED_ENTRIES])
+    return entries[:SUGGESTED_ENTRIES]
 
 
 def _stories(query: str):

@@ -1,29 +1,21 @@
-"""Write paths shared by the admin, the importers and the demo: importing stories, loading
-the context library, and the names an editor may want to add to it. Relinking lives in
-``relinking.py``, snapshots in ``snapshots.py``."""
+"""Write paths shared by the admin, the importers and the demo: importing stories, and
+the names an editor may want to add to the library. The library file lives in
+``library_file.py``, relinking in ``relinking.py``, snapshots in ``snapshots.py``."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from dataclasses import dataclass, field
 
-from django.db import models
+import reversion
+from django.db.models.fields.files import FieldFile
 from django.utils.text import slugify
 
 from .importing import ParsedStory
 from .linking import normalize_alias, parse_html
-from .models import (
-    Actor,
-    Alias,
-    Article,
-    BackgroundNote,
-    ContextEntry,
-    Figure,
-    Mention,
-    NoteUpdate,
-    Role,
-    Source,
-)
-from .relinking import batched, request_snapshot
+from .models import Alias, Article, ContextEntry, Figure, Mention, strip_control_characters
+from .provenance import edited_since_import, keep_in_history, mark_imported, skip_reason
 from .suggestions import DEMONYM_ENDINGS, suggest_names
 
 
@@ -42,6 +34,63 @@ def entry_ensure_name_alias(entry: ContextEntry) -> None:
         Alias.objects.create(text=entry.label, **{entry.entry_field: entry})
 
 
+@dataclass
+class StoryImport:
+    """What importing one story did: "created", "updated", "unchanged" (nothing written)
+    or "skipped" (an editor changed it since its last import), and why."""
+
+    article: Article
+    status: str
+    reason: str = ""
+    forced: list[str] = field(default_factory=list)  # what an editor had changed
+
+
+# What an import writes of a story, besides its figures (it keeps the status unless told
+# to publish, and never touches the mentions' decisions).
+STORY_FIELDS = (
+    "headline",
+    "dek",
+    "byline",
+    "outlet",
+    "original_url",
+    "dateline",
+    "published_at",
+    "body",
+)
+
+
+def _plain(value):
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, FieldFile):
+        return value.name or ""
+    return "" if value is None else value
+
+
+def article_record(article: Article, figures) -> dict:
+    """What an import writes of a story, as plain values (``provenance`` digests it)."""
+    figure_fields = [
+        model_field.name
+        for model_field in Figure._meta.concrete_fields
+        if model_field.editable and not model_field.primary_key and not model_field.is_relation
+    ]
+    return {
+        **{name: _plain(getattr(article, name)) for name in STORY_FIELDS},
+        "figures": [
+            {name: _plain(getattr(figure, name)) for name in figure_fields}
+            for figure in sorted(figures, key=lambda figure: figure.position)
+        ],
+    }
+
+
+def _changed_fields(before: dict, after: dict) -> list[str]:
+    return [
+        str(Article._meta.get_field(name).verbose_name) if name in STORY_FIELDS else name
+        for name in before
+        if before[name] != after.get(name)
+    ]
+
+
 def article_import(
     story: ParsedStory,
     *,
@@ -49,23 +98,27 @@ def article_import(
     original_url: str = "",
     published_at: dt.datetime | None = None,
     publish: bool = False,
-) -> tuple[Article, bool]:
+    force: bool = False,
+    comment: str = "",
+) -> StoryImport:
     """Create or update a story from a parsed text file.
 
     The same story (same original URL, else same headline slug) is updated in place and its
-    figures replaced, so re-imports never duplicate anything. Re-importing without
-    ``publish`` keeps a story's status: it never takes a live story down."""
+    figures replaced, so re-imports never duplicate anything; a re-import that would change
+    nothing writes nothing. A story an editor changed since its last import is skipped,
+    unless ``force``: then the editor's version stays in its History and the import is a
+    revision after it (with ``comment``). Re-importing without ``publish`` keeps a story's
+    status: it never takes a live story down."""
     if published_at is None and story.published_on is not None:
         published_at = dt.datetime.combine(story.published_on, dt.time(12), tzinfo=dt.UTC)
     original_url = original_url or story.original_url
     slug = slugify(story.headline, allow_unicode=True)[:180].strip("-")
-    article = None
+    stored = None
     if original_url:
-        article = Article.objects.filter(original_url=original_url).first()
-    if article is None and slug:
-        article = Article.objects.filter(slug=slug).first()
-    created = article is None
-    article = article or Article(status=Article.Status.DRAFT)
+        stored = Article.objects.filter(original_url=original_url).first()
+    if stored is None and slug:
+        stored = Article.objects.filter(slug=slug).first()
+    article = copy.copy(stored) if stored is not None else Article(status=Article.Status.DRAFT)
     if publish and published_at is None and article.published_at is None:
         raise ValueError(f"“{story.headline}” has no date, so it cannot be published.")
     article.headline = story.headline
@@ -79,126 +132,34 @@ def article_import(
         article.status = Article.Status.PUBLISHED
     article.body = story.body_html
     article.full_clean(exclude=["slug"])
-    article.save()
-    article.figures.all().delete()
-    Figure.objects.bulk_create(
-        Figure(article=article, position=number, caption=figure.caption, credit=figure.credit)
+    strip_control_characters(article)
+    figures = [
+        Figure(position=number, caption=figure.caption, credit=figure.credit)
         for number, figure in enumerate(story.figures, start=1)
-    )
-    return article, created
-
-
-def value_from_file(field: models.Field, value):
-    """A library file's value as a form would read it: a date comes as text ("2026-12-02"),
-    and a blank date is no date."""
-    if value == "" and field.null:
-        return None
-    return field.to_python(value)
-
-
-def context_library_load(data: dict) -> dict[str, int]:
-    """Create or update actors and notes, with their aliases and sources, from the JSON shape
-    of ``explainer/demo/context_library.json``. Entries are matched by slug; running it
-    twice changes nothing."""
-    counts = {"created": 0, "updated": 0}
-    nested = {"slug", "aliases", "sources", "roles", "updates", "actors", "related"}
-    loaded: list[tuple[ContextEntry, dict]] = []
-    with batched():
-        for model, items in (
-            (Actor, data.get("actors", [])),
-            (BackgroundNote, data.get("notes", [])),
-        ):
-            for item in items:
-                fields = {
-                    key: value_from_file(model._meta.get_field(key), value)
-                    for key, value in item.items()
-                    if key not in nested
-                }
-                entry, created = model.objects.update_or_create(slug=item["slug"], defaults=fields)
-                counts["created" if created else "updated"] += 1
-                loaded.append((entry, item))
-        # Listed aliases first, for every entry, then names: a name never takes a phrase
-        # that another entry lists explicitly.
-        for entry, item in loaded:
-            _sync_aliases(entry, item.get("aliases", []))
-            _sync_sources(entry, item.get("sources", []))
-            if isinstance(entry, Actor):
-                _replace_rows(entry.roles, Role, item.get("roles", []), actor=entry)
-            else:
-                _replace_rows(entry.updates, NoteUpdate, item.get("updates", []), note=entry)
-        for entry, _ in loaded:
-            entry_ensure_name_alias(entry)
-        actors = {actor.slug: actor for actor in Actor.objects.all()}
-        notes = {note.slug: note for note in BackgroundNote.objects.all()}
-        # The note relation is two-way: complete each list from both sides before setting
-        # it, or a later note's list would undo links an earlier one made.
-        related = {item["slug"]: set(item.get("related", [])) for item in data.get("notes", [])}
-        for slug, others in list(related.items()):
-            for other in others:
-                related.setdefault(other, set()).add(slug)
-        for item in data.get("notes", []):
-            note = notes[item["slug"]]
-            note.actors.set([actors[slug] for slug in item.get("actors", [])])
-            note.related_notes.set([notes[slug] for slug in sorted(related[item["slug"]])])
-        # Roles and updates went in with bulk_create, which sends no signals.
-        for entry, _ in loaded:
-            request_snapshot(entry)
-    return counts
-
-
-def _replace_rows(manager, model, rows: list[dict], **parent) -> None:
-    """Make a child list (roles, updates) exactly ``rows``, leaving it alone if it already is."""
-    fields = list(rows[0]) if rows else []
-    current = [{name: getattr(row, name) for name in fields} for row in manager.all()]
-    if current == rows and manager.count() == len(rows):
-        return
-    manager.all().delete()
-    model.objects.bulk_create(model(**row, **parent) for row in rows)
-
-
-def _sync_aliases(entry: ContextEntry, aliases: list[dict]) -> None:
-    wanted: dict[str, dict] = {}
-    for alias in aliases:
-        wanted.setdefault(normalize_alias(alias["text"]), alias)
-    owned = {
-        alias.normalized: alias for alias in Alias.objects.filter(**{entry.entry_field: entry})
-    }
-    for normalized, spec in wanted.items():
-        flags = {
-            "case_sensitive": bool(spec.get("case_sensitive", False)),
-            "is_short_form": bool(spec.get("is_short_form", False)),
-        }
-        alias = owned.get(normalized)
-        if alias is None:
-            Alias.objects.create(text=spec["text"], **flags, **{entry.entry_field: entry})
-        elif alias.text != spec["text"] or any(
-            getattr(alias, name) != value for name, value in flags.items()
-        ):
-            alias.text = spec["text"]
-            for name, value in flags.items():
-                setattr(alias, name, value)
-            alias.save()
-
-
-# What the library file holds of a source, in its order.
-SOURCE_FIELDS = ("label", "title", "published_on", "url")
-
-
-def _sync_sources(entry: ContextEntry, sources: list[dict]) -> None:
-    existing = list(Source.objects.filter(**{entry.entry_field: entry}))
-    current = [tuple(getattr(source, name) for name in SOURCE_FIELDS) for source in existing]
-    wanted = [tuple(source.get(name, "") for name in SOURCE_FIELDS) for source in sources]
-    if current == wanted:
-        return
-    Source.objects.filter(pk__in=[source.pk for source in existing]).delete()
-    Source.objects.bulk_create(
-        Source(
-            **dict(zip(SOURCE_FIELDS, row, strict=True)),
-            position=number,
-            **{entry.entry_field: entry},
-        )
-        for number, row in enumerate(wanted, start=1)
-    )
+    ]
+    forced: list[str] = []
+    if stored is not None:
+        current = article_record(stored, stored.figures.all())
+        changed = _changed_fields(current, article_record(article, figures))
+        if not changed and article.status == stored.status:
+            return StoryImport(stored, "unchanged")
+        if changed and edited_since_import(stored, record=current):
+            if not force:
+                return StoryImport(stored, "skipped", skip_reason(stored, changed=changed))
+            forced = changed
+            keep_in_history([stored], comment="As an editor left it, before a forced import")
+    with reversion.create_revision():
+        if comment:
+            reversion.set_comment(comment)
+        article.save()
+        article.figures.all().delete()
+        for figure in figures:
+            figure.article = article
+        Figure.objects.bulk_create(figures)
+        mark_imported(article, record=article_record(article, article.figures.all()))
+        # The version History shows: the story as imported, with its figures.
+        reversion.add_to_revision(article)
+    return StoryImport(article, "created" if stored is None else "updated", forced=forced)
 
 
 def article_name_suggestions(article: Article) -> list[str]:

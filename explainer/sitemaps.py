@@ -2,6 +2,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
 
 from .models import Actor, Article, BackgroundNote
 
@@ -46,7 +47,21 @@ class EntrySitemap(SiteSitemap):
         return item.updated_at
 
 
+class SectionSitemap(SiteSitemap):
+    """The front page and the library's indexes."""
+
+    changefreq = "daily"
+    priority = 0.6
+
+    def items(self):
+        return ["article_list", "actor_list", "note_list"]
+
+    def location(self, item):
+        return reverse(item)
+
+
 SITEMAPS = {
+    "sections": SectionSitemap(),
     "stories": StorySitemap(),
     "actors": EntrySitemap(Actor),
     "notes": EntrySitemap(BackgroundNote),

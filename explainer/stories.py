@@ -9,20 +9,23 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db import connection
 from django.db.models import Q
 from django.template import loader
+from django.templatetags.static import static
 from django.utils import timezone
 
 from .addresses import absolute_url, site_origin
 from .caching import guarded_cache
+from .excerpts import split_after_first_paragraph
 from .models import Article, BackgroundNote, Mention, NoteUpdate
 from .relinking import article_preview
 from .snapshots import timeline_rows
-from .timeline import story_timeline
+from .timeline import Timeline, story_timeline
 
 # "In this story" groups, in the order a reader meets them in the sidebar.
 STORY_GROUPS = [
@@ -36,6 +39,9 @@ STORY_GROUPS = [
     ("topic", "Topics"),
 ]
 PAGE_TIMEOUT = 60 * 60 * 24
+# The picture a shared link shows when a story has no photo of its own (og:image).
+SITE_IMAGE = "explainer/og-default.png"
+SITE_IMAGE_ALT = "Explainer: the news, with the context you need"
 # Only what the page shows of each entry: the sidebar lists many.
 ENTRY_FIELDS = ["slug", "kind", "description"]
 
@@ -53,7 +59,7 @@ def entries_in_story(article: Article) -> list[tuple[str, list]]:
             "actor_id",
             "note_id",
             *(f"actor__{field}" for field in [*ENTRY_FIELDS, "name", "wikidata_id"]),
-            *(f"note__{field}" for field in [*ENTRY_FIELDS, "title", "starts_on"]),
+            *(f"note__{field}" for field in [*ENTRY_FIELDS, "title", "starts_on", "ends_on"]),
             "note__context_json",
         )
         .order_by("start", "pk")
@@ -77,7 +83,7 @@ def group_entries(mentions) -> list[tuple[str, list]]:
     return [(label, by_kind[kind]) for kind, label in STORY_GROUPS if kind in by_kind]
 
 
-def how_we_got_here(article: Article, story_groups: list[tuple[str, list]]) -> list:
+def how_we_got_here(article: Article, story_groups: list[tuple[str, list]]) -> Timeline:
     """From the mentioned notes' snapshots: no query of its own."""
     notes = [
         entry
@@ -86,7 +92,7 @@ def how_we_got_here(article: Article, story_groups: list[tuple[str, list]]) -> l
         if isinstance(entry, BackgroundNote)
     ]
     if not notes or article.published_at is None:
-        return []
+        return Timeline(earlier=[], shown=[])
     mentioned = {note.slug for note in notes}
     related: dict[str, BackgroundNote] = {}
     updates: list[NoteUpdate] = []
@@ -175,22 +181,46 @@ PAGE_TEMPLATE = "explainer/article_detail.html"
 
 
 def story_parts(article: Article, story_groups: list, figures: list | None = None) -> dict:
-    """What the page shows of the story. Nothing in it depends on the request."""
+    """What the page shows of the story. Nothing in it depends on the request. A figure
+    with no picture (a caption kept from the original) follows the first paragraph, so
+    that on a phone it never stands between the headline and the lede."""
+    figures = list(article.figures.all()) if figures is None else figures
+    captions = [figure for figure in figures if not figure.image]
+    lede_html, rest_html = "", article.linked_body_html
+    if captions:
+        lede_html, rest_html = split_after_first_paragraph(article.linked_body_html)
     return {
         "article": article,
-        "figures": list(article.figures.all()) if figures is None else figures,
+        "figures": [figure for figure in figures if figure.image],
+        "caption_figures": captions,
+        "lede_html": lede_html,
+        "rest_html": rest_html,
         "story_groups": story_groups,
         "timeline": how_we_got_here(article, story_groups),
     }
 
 
-def head_parts(article: Article, data: dict, *, absolute) -> dict:
+def head_parts(article: Article, data: dict, *, absolute, figures: list) -> dict:
     """The page's head, with full URLs, and whether it loads the context cards
     (``mentions`` lists every entry in "In this story")."""
     return {
         "canonical_url": absolute(article.get_absolute_url()),
         "json_ld": with_full_urls(data, absolute=absolute),
         "has_entries": bool(data["mentions"]),
+        **social_image(figures, absolute=absolute),
+    }
+
+
+def social_image(figures: list, *, absolute) -> dict:
+    """The story's first photo for og:image, or the site's own picture."""
+    photo = next((figure for figure in figures if figure.image), None)
+    if photo is None:
+        return {"og_image": absolute(static(SITE_IMAGE)), "og_image_alt": SITE_IMAGE_ALT}
+    url = photo.image.url
+    # Media on a CDN are full URLs already.
+    return {
+        "og_image": url if urlsplit(url).scheme else absolute(url),
+        "og_image_alt": photo.alt_text,
     }
 
 
@@ -204,9 +234,15 @@ def story_context(article: Article, *, absolute, preview: bool = False) -> dict:
         story_groups = group_entries(result.mentions)
     else:
         story_groups = entries_in_story(article)
+    parts = story_parts(article, story_groups)
     return {
-        **story_parts(article, story_groups),
-        **head_parts(article, json_ld(article, story_groups), absolute=absolute),
+        **parts,
+        **head_parts(
+            article,
+            json_ld(article, story_groups),
+            absolute=absolute,
+            figures=parts["figures"],
+        ),
     }
 
 
@@ -223,7 +259,11 @@ def page_format() -> str:
     code and the static files' names. A page stored under another format (before a
     deploy) is not served; the page is rendered in full until its story is relinked."""
     digest = hashlib.sha256()
-    sources = [*sorted((settings.BASE_DIR / "templates").rglob("*.html")), Path(__file__)]
+    here = Path(__file__)
+    sources = [
+        *sorted((settings.BASE_DIR / "templates").rglob("*.html")),
+        *(here.with_name(name) for name in ("stories.py", "excerpts.py", "timeline.py")),
+    ]
     for path in sources:
         digest.update(path.read_bytes())
     names = getattr(staticfiles_storage, "hashed_files", {})
@@ -244,6 +284,7 @@ def render_page(article: Article, story_groups: list, figures: list) -> str:
             article,
             json_ld(article, story_groups),
             absolute=lambda path: ORIGIN_PLACEHOLDER + path,
+            figures=figures,
         ),
     }
     return loader.render_to_string(PAGE_TEMPLATE, context)

@@ -25,9 +25,18 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 from .linking import TranslationTable, fold, is_hangul, is_word_char, parse_html
+from .spelling import trigrams
 
 # A trigram index cannot answer a query shorter than a trigram.
 MIN_SUBSTRING_CHARS = 3
+
+# Queries up to this long also take as spelling candidates the aliases that start as they
+# do: what a typo in a short word leaves of its trigrams may match nothing.
+PREFIX_CANDIDATE_CHARS = 8
+
+# Aliases a SQLite trigram lookup for spelling candidates ranks, at most (see
+# ``alias_resembling``).
+SQLITE_RANKED = 1000
 
 # Above every character: ``x <= value < x + _LAST_CHAR`` is "value starts with x", a range
 # a B-tree index answers.
@@ -177,6 +186,73 @@ def alias_matching(normalized: str) -> Q:
         return Q(pk__in=RawSQL(sql, [_sqlite_phrase(normalized)]))
     # LIKE '%…%' on a column with a pg_trgm GIN index is an index scan.
     return Q(normalized__contains=normalized)
+
+
+def alias_resembling(normalized: str, *, limit: int) -> Q:
+    """A filter on ``Alias`` querysets: at most ``limit`` aliases spelled like
+    ``normalized`` (a query in ``linking.normalize_alias`` form), the most alike first, as
+    candidates for ``spelling.closeness`` to judge: "kim jong eun" finds "kim jong un",
+    "putn" finds "putin". Found by trigram index, whatever the number of aliases:
+
+    - PostgreSQL: pg_trgm's word similarity (``%>``, at its threshold, 0.6 by default:
+      the query's trigrams against the alias's closest run of words).
+    - SQLite: the FTS5 trigram table, asked for aliases holding any of the query's
+      trigrams (``spelling.trigrams``), and apart for those holding trigrams of two of its
+      words, best ranked (bm25) first.
+
+    A typo can touch every trigram of a short word ("puitn" shares none with "putin";
+    "김정운", one trigram, none with "김정은"), so for a short query, aliases starting with
+    its first two characters are candidates too: at most ``limit`` of them, in index order
+    (a B-tree range on ``normalized``)."""
+    if len(normalized) < 2:
+        return Q(pk__in=[])
+    # One subquery, a union of bounded lookups: "pk IN (a) OR pk IN (b)" would make the
+    # database read every alias to test each of them against both.
+    parts = []
+    if len(normalized) <= PREFIX_CANDIDATE_CHARS:
+        start = normalized[:2]
+        parts.append(
+            (
+                "SELECT id FROM explainer_alias WHERE normalized >= %s AND normalized < %s "
+                "ORDER BY normalized LIMIT %s",
+                [start, start + _LAST_CHAR, limit],
+            )
+        )
+    if _vendor() == "sqlite":
+        # Ranking (bm25) costs a little for every alias the MATCH finds, and a query's
+        # commonest piece may be in most of them ("per" of "persn 4321"): each MATCH ranks
+        # at most SQLITE_RANKED of its aliases. Aliases sharing pieces of two of the query's
+        # words are asked for apart, so that a common word cannot crowd them out.
+        groups = [
+            "(" + " OR ".join(_sqlite_phrase(piece) for piece in pieces) + ")"
+            for pieces in trigrams(normalized)
+        ]
+        matches = [" OR ".join(groups)] if groups else []
+        pairs = [f"({a} AND {b})" for i, a in enumerate(groups[:3]) for b in groups[i + 1 : 3]]
+        if pairs:
+            matches.append(" OR ".join(pairs))
+        for match in matches:
+            parts.append(
+                (
+                    "SELECT id FROM (SELECT rowid AS id, rank FROM explainer_alias_trigram "
+                    "WHERE explainer_alias_trigram MATCH %s LIMIT %s) ORDER BY rank LIMIT %s",
+                    [match, SQLITE_RANKED, limit],
+                )
+            )
+    else:
+        parts.append(
+            (
+                "SELECT id FROM explainer_alias WHERE normalized %%> %s "
+                "ORDER BY word_similarity(%s, normalized) DESC LIMIT %s",
+                [normalized, normalized, limit],
+            )
+        )
+    if not parts:
+        return Q(pk__in=[])
+    sql = " UNION ".join(
+        f"SELECT id FROM ({part}) AS part_{i}" for i, (part, _) in enumerate(parts)
+    )
+    return Q(pk__in=RawSQL(sql, [param for _, params in parts for param in params]))
 
 
 def description_matching(model: type, query: str, *, limit: int | None = None) -> Q:

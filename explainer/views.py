@@ -16,16 +16,20 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from . import api, entries, snapshots, stories
+from . import api, entries, frontpage, indexes, readership, snapshots, stories
 from .addresses import absolute_url
 from .models import Actor, Article, BackgroundNote
 from .search import search as search_library
+from .search import suggested_entries
 
 
 def reader_cache(view):
@@ -66,10 +70,65 @@ def reader_methods(view):
 @reader_methods
 @reader_cache
 def article_list(request):
-    articles = Article.objects.published().only(
-        "headline", "slug", "dek", "byline", "outlet", "published_at", "status"
+    """The front page; ``?before=<slug>`` a page of the stories older than that one."""
+    before = request.GET.get("before")
+    page = frontpage.older_page(before) if before else frontpage.front_page()
+    if page is None:
+        raise Http404("No published story is at that place in the list.")
+    context = {"page": page, "section": "stories", "og_image": site_image(request)}
+    return render(request, "explainer/article_list.html", context)
+
+
+def site_image(request) -> str:
+    return absolute_url(request, static(stories.SITE_IMAGE))
+
+
+def entry_list(request, model, *, title: str, intro: str, section: str):
+    """A library index: ``?kind=`` one kind, ``?from=<name>`` from that name on."""
+    try:
+        kind, cursor = indexes.parse_request(
+            model,
+            kind=request.GET.get("kind"),
+            start=request.GET.get("from"),
+            at=request.GET.get("at"),
+        )
+    except indexes.BadIndexRequest as error:
+        raise Http404(str(error)) from None
+    index = indexes.library_index(model, kind=kind, cursor=cursor)
+    context = {
+        "index": index,
+        "index_url": request.path,
+        "title": title,
+        "intro": intro,
+        "section": section,
+        "current_kind_label": dict(indexes.kinds_of(model)).get(kind, ""),
+        "og_image": site_image(request),
+    }
+    return render(request, "explainer/entry_list.html", context)
+
+
+@reader_methods
+@reader_cache
+def actor_list(request):
+    return entry_list(
+        request,
+        Actor,
+        title="Who’s who",
+        intro="The people, organizations, countries and places in our stories, A–Z.",
+        section="actors",
     )
-    return render(request, "explainer/article_list.html", {"articles": articles})
+
+
+@reader_methods
+@reader_cache
+def note_list(request):
+    return entry_list(
+        request,
+        BackgroundNote,
+        title="Background",
+        intro="The events, talks, agreements and topics behind our stories, A–Z.",
+        section="background",
+    )
 
 
 @reader_methods
@@ -158,6 +217,7 @@ def entry_detail(request, model, slug: str, *, template_name: str):
     }
     if request.htmx:
         context["other_story_count"] = max(entry.story_count - 1, 0)
+        context["summary_excerpt_html"] = entries.card_summary_html(entry, context["as_of"])
         response = render(request, template_name + "#card", context)
     else:
         context.update(snapshots.page_parts(entry))
@@ -197,6 +257,27 @@ def context_api(request, slug):
     return api_response(api.entry_data(request, entry, parts=parts, day=day))
 
 
+@csrf_exempt  # no cookies, no session: there is nothing of the reader's to forge
+@require_POST
+@never_cache
+def card_read(request):
+    """A reader kept a card open for a second or more (``readership.py``). cards.js sends
+    the entry and the story without cookies; nothing else about the reader is kept."""
+    entry_slug, story_slug = request.POST.get("entry", ""), request.POST.get("story", "")
+    if not entry_slug or not story_slug:
+        return HttpResponseBadRequest("Send the entry and the story.", content_type="text/plain")
+    entry = entries.find_entry(entry_slug)
+    story = Article.objects.published().filter(slug=story_slug).first()
+    if (
+        entry is None
+        or story is None
+        or not readership.card_is_in_story(entry=entry, article=story)
+    ):
+        return HttpResponseNotFound("No such card in that story.", content_type="text/plain")
+    readership.record_card_read(entry=entry, article=story, day=timezone.localdate())
+    return HttpResponse(status=204)
+
+
 def api_response(data: dict, status: int = 200) -> JsonResponse:
     response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
     # Public data, meant for other sites' pages and apps.
@@ -207,12 +288,15 @@ def api_response(data: dict, status: int = 200) -> JsonResponse:
 
 @reader_methods
 @reader_cache
+@vary_on_headers("HX-Target")
 def search(request):
     results = search_library(request.GET.get("q", ""))
     template_name = "explainer/search.html"
     if request.htmx:
-        template_name += "#results"
-    return render(request, template_name, {"results": results})
+        # The header's box gets options for its pop-up; the page's own box, the results.
+        template_name += "#live" if request.htmx.target == "live-results" else "#results"
+    suggested = [] if results.query or request.htmx else suggested_entries()
+    return render(request, template_name, {"results": results, "suggested_entries": suggested})
 
 
 def bad_request(request, message: str):

@@ -27,7 +27,7 @@ def test_story_opens_follows_a_mention_and_both_pages_pass_axe(page, live_demo):
     page.get_by_role("dialog", name="Ri Yong-ho").get_by_role(
         "link", name="Read more about Ri Yong-ho"
     ).click()
-    page.wait_for_url("**/actors/ri-yong-ho/")
+    page.wait_for_url("**/actors/ri-yong-ho/?as_of=2019-04-25")
 
     assert page.get_by_role("heading", level=1).inner_text() == "Ri Yong-ho"
     assert_no_axe_violations(page)
@@ -59,7 +59,7 @@ def test_keyboard_reaches_mentions_as_links(page, live_demo):
     card = page.get_by_role("dialog", name="Kim Jong-un")
     expect(card).to_be_visible()
     card.get_by_role("link", name="Read more about Kim Jong-un").press("Enter")
-    page.wait_for_url("**/actors/kim-jong-un/")
+    page.wait_for_url("**/actors/kim-jong-un/?as_of=2019-04-25")
 
 
 def test_home_and_not_found_pages_pass_axe(page, live_server, live_demo):
@@ -96,14 +96,16 @@ def test_story_and_an_open_card_cause_no_csp_violations(page, live_demo):
 def test_header_search_shows_live_results_and_announces_them(page, live_demo, live_server):
     page.goto(live_server.url + "/")
 
-    page.get_by_role("searchbox", name="Search stories, people, places and topics").fill("김정은")
+    page.get_by_role("combobox", name="Search stories, people, places and topics").fill("김정은")
 
-    results = page.locator("#live-results")
-    expect(results.get_by_role("link", name="Kim Jong-un")).to_be_visible()
-    expect(page.get_by_role("status")).to_have_text("1 result for “김정은”")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == "Kim Jong-un"
+    results = page.get_by_role("listbox", name="Search suggestions")
+    expect(results.get_by_role("option", name="Kim Jong-un")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("1 result for “김정은”.")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.id") == "site-search-q"
+    expect(results.get_by_role("option", name="Kim Jong-un")).to_have_attribute(
+        "aria-selected", "true"
+    )
     assert page.console_errors == []
 
 

@@ -50,9 +50,53 @@ def test_card_costs_at_most_two_queries(client, django_assert_max_num_queries, s
     with django_assert_max_num_queries(2):
         response = client.get("/background/hanoi-summit/", headers=HTMX)
 
+    if stories == 1:
+        assertNotContains(response, "other stor")
+    else:
+        assertContains(response, f"Also in {stories - 1} other stories")
+
+
+def test_card_on_a_one_story_site_does_not_say_it_is_in_no_other_story(client, demo):
+    response = client.get("/actors/ri-yong-ho/", headers=HTMX)
+
+    assertNotContains(response, "Not in other stories yet")
+
+
+def test_card_says_when_no_other_story_of_several_mentions_the_entry(client):
+    make_actor(name="Choe Son-hui", slug="choe-son-hui")
+    make_article(body="<p>Choe Son-hui spoke.</p>")
+    make_article(body="<p>Nobody spoke.</p>")
+
+    response = client.get("/actors/choe-son-hui/", headers=HTMX)
+
+    assertContains(response, "Not in other stories yet")
+
+
+def test_card_read_more_keeps_the_story_date(client, demo):
+    response = client.get("/actors/ri-yong-ho/?as_of=2019-04-25", headers=HTMX)
+
     assertContains(
-        response, "Not in other stories yet" if stories == 1 else f"Also in {stories - 1} other"
+        response, 'class="context-card__more" href="/actors/ri-yong-ho/?as_of=2019-04-25"'
     )
+
+
+def test_card_link_to_this_card_is_a_real_link(client, demo):
+    response = client.get("/actors/ri-yong-ho/", headers=HTMX)
+
+    assertContains(response, '<a class="context-card__share" href="#card-ri-yong-ho">')
+
+
+def test_card_summary_is_cut_after_a_whole_sentence(client, demo):
+    from explainer.excerpts import plain_text
+
+    summary = Actor.objects.get(slug="ri-yong-ho").summary_html
+
+    response = client.get("/actors/ri-yong-ho/?as_of=2019-04-25", headers=HTMX)
+
+    shown = response.content.decode().split('class="context-card__summary">')[1].split("</div>")[0]
+    assert len(plain_text(shown)) < len(plain_text(summary))
+    assert plain_text(shown).endswith(".")
+    assert plain_text(summary).startswith(plain_text(shown))
 
 
 def test_card_is_cacheable_and_varies_on_htmx(client, demo):

@@ -159,6 +159,104 @@ def test_search_ignores_too_short_and_trims_too_long_queries(client, demo):
     assert client.get("/search/", {"q": "k" * 5000}).status_code == 200
 
 
+@pytest.mark.parametrize("query", ["Kim Jong-Eun", "Kim Jong Eun", "kim jongun", "Kim Jung Un"])
+def test_search_finds_kim_jong_un_in_other_romanizations_and_suggests_the_name(client, demo, query):
+    response = client.get("/search/", {"q": query})
+
+    assertContains(response, '<a href="/actors/kim-jong-un/">Kim Jong-un</a> <span')
+    assertContains(
+        response,
+        'Did you mean <a href="/search/?q=Kim%20Jong-un">Kim Jong-un</a>? '
+        'Or go straight to the entry: <a href="/actors/kim-jong-un/">Kim Jong-un</a>.',
+        html=False,
+    )
+
+
+def test_search_with_a_typo_finds_putin_and_suggests_the_spelling(client, demo):
+    response = client.get("/search/", {"q": "putn"})
+
+    assertContains(response, '<a href="/actors/vladimir-putin/">Vladimir Putin</a> <span')
+    assertContains(response, 'Did you mean <a href="/search/?q=Putin">Putin</a>?')
+    assertContains(response, "results for “putn”.</p>")
+
+
+def test_search_with_an_exact_hit_ranks_it_first_and_suggests_nothing(client, demo):
+    response = client.get("/search/", {"q": "kim jong un"})
+
+    entries = response.context["results"].entries
+    assert entries[0].slug == "kim-jong-un"
+    assert [entry.slug for entry in entries].count("kim-jong-un") == 1
+    assertNotContains(response, "Did you mean")
+
+
+def test_search_live_results_for_the_header_are_options_with_a_suggestion(client, demo):
+    headers = {**HTMX, "HX-Target": "live-results"}
+
+    response = client.get("/search/", {"q": "Kim Jong Eun"}, headers=headers)
+
+    assertNotContains(response, "<html")
+    assertContains(response, 'id="live-suggestion"')
+    assertContains(response, 'role="option"')
+    assertContains(response, 'href="/search/?q=Kim%20Jong-un">Did you mean <strong>Kim Jong-un')
+    assertContains(response, 'id="live-entry-1"')
+    assertContains(
+        response, 'hx-swap-oob="innerHTML">2 results for “Kim Jong Eun”. Did you mean Kim Jong-un?<'
+    )
+    assert "HX-Target" in response.headers["Vary"]
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_search_page_and_header_partials_differ_by_target(client, demo):
+    page_box = client.get("/search/", {"q": "putin"}, headers={**HTMX, "HX-Target": "page-results"})
+    header_box = client.get(
+        "/search/", {"q": "putin"}, headers={**HTMX, "HX-Target": "live-results"}
+    )
+
+    assertContains(page_box, 'class="search-results__list"')
+    assertNotContains(page_box, 'role="option"')
+    assertContains(header_box, 'role="option"')
+    assertNotContains(header_box, 'class="search-results__list"')
+
+
+def test_search_with_an_empty_query_explains_searching_and_offers_entries(client, demo):
+    response = client.get("/search/")
+
+    assert response.status_code == 200
+    assertContains(response, "How to search")
+    assertContains(response, "In the latest story")
+    assertContains(response, '<li><a href="/actors/kim-jong-un/">Kim Jong-un</a></li>')
+    assertContains(response, '<a href="/actors/">who’s who</a>')
+    assertContains(response, '<a href="/background/">background</a>')
+    assertNotContains(response, "0 results")
+
+
+def test_search_with_an_empty_query_and_no_stories_still_helps(client):
+    response = client.get("/search/", {"q": "  "})
+
+    assertContains(response, "How to search")
+    assertNotContains(response, "In the latest story")
+
+
+@pytest.mark.parametrize("query", ["", "Kim Jong Eun", "putin", "zzzzzz"])
+def test_search_page_ids_are_unique(client, demo, query):
+    response = client.get("/search/", {"q": query})
+
+    ids = re.findall(r'\sid="([^"]+)"', response.content.decode())
+    assert ids
+    assert len(ids) == len(set(ids)), sorted(ids)
+    assert ids.count("search-status") == 1
+
+
+def test_search_page_query_budget_holds_with_or_without_a_suggestion(
+    client, demo, django_assert_max_num_queries
+):
+    for query in ["", "kim jong un", "Kim Jong Eun", "putn", "zzzzzz"]:
+        with django_assert_max_num_queries(11):
+            response = client.get("/search/", {"q": query})
+
+        assert response.status_code == 200
+
+
 def test_search_does_not_show_drafts(client, demo):
     make_article(headline="Secret draft about Vladivostok", published=False)
 
@@ -275,7 +373,7 @@ def test_how_we_got_here_lists_dated_background_in_order_ending_at_the_story(cli
     days = [parse_display_date(text) for text in dates]
     assert days == sorted(days)
     assert dates[-1] == "25 April 2019"
-    assert section.rstrip().endswith("This story</li>\n          </ol>")
+    assert re.search(r"This story</strong></li>\s*</ol>\s*$", section)
     texts = re.findall(r'<a href="[^"]+">([^<]+)</a>', section)
     for expected in [
         "Six-party talks",

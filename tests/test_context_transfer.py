@@ -1,12 +1,15 @@
 """Moving the context library between databases: export_context and import_context."""
 
+import datetime as dt
 import io
 import json
 import re
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models.fields.files import FieldFile
 
+from explainer.management.commands.load_demo import CONTEXT_LIBRARY
 from explainer.models import Actor, Alias, Article, BackgroundNote, NoteUpdate, Role, Source
 from tests.factories import make_actor, make_note
 
@@ -30,6 +33,33 @@ LAVROV = {
     "aliases": [{"text": "Lavrov", "case_sensitive": False}],
     "roles": [{"title": "Foreign Minister", "organization": "Russia", "starts_on": "2004-03"}],
 }
+
+
+# Columns a library file does not carry: row ids, timestamps, the editor who last saved
+# (users are not part of the library) and what the last import wrote.
+NOT_IN_FILE = {"id", "created_at", "updated_at", "last_edited_by", "imported_at", "import_digest"}
+
+
+def library_rows() -> dict[str, list[dict]]:
+    """Every other column of every row of the library, derived ones included, read straight
+    from the database (not through the exporter), each foreign key as the slug it names."""
+    rows = {}
+    for model in LIBRARY_MODELS:
+        found = []
+        for obj in model.objects.all():
+            row = {}
+            for column in model._meta.concrete_fields:
+                if column.name in NOT_IN_FILE:
+                    continue
+                value = getattr(obj, column.name)
+                if column.is_relation:
+                    value = None if value is None else value.slug
+                elif isinstance(value, FieldFile):
+                    value = value.name
+                row[column.name] = value
+            found.append(row)
+        rows[model._meta.label] = sorted(found, key=repr)
+    return rows
 
 
 def export() -> str:
@@ -119,6 +149,45 @@ def library():
 
 
 @pytest.fixture
+def full_library(library):
+    """The library with every field the file carries set away from its default somewhere:
+    an unpublished, reviewed actor with a picture; an unpublished note; aliases with both
+    flags; sources with titles, dates and positions that are not 1, 2, 3; a role with
+    title forms and holder phrases."""
+    kim = Actor.objects.get(slug="kim-jong-un")
+    kim.is_published = False
+    kim.reviewed_on = dt.date(2026, 11, 30)
+    kim.wikidata_id = "Q56226"
+    kim.image = "actors/kim.jpg"
+    kim.image_alt = "Kim Jong-un at the summit"
+    kim.image_credit = "AP-Yonhap"
+    kim.save()
+    Alias.objects.create(actor=kim, text="김", is_short_form=True)
+    for source, position in zip(kim.sources.all(), (5, 9), strict=True):
+        source.position = position
+        source.title = f"{source.label} on Kim"
+        source.published_on = "2019-04-12"
+        source.save()
+    role = kim.roles.get()
+    role.title_forms = "Chairman\n위원장"
+    role.holder_phrases = "the North Korean leader"
+    role.save()
+    make_actor(name="North Korea", slug="north-korea", kind=Actor.Kind.COUNTRY)
+    hanoi = BackgroundNote.objects.get(slug="hanoi-summit")
+    hanoi.is_published = False
+    hanoi.reviewed_on = dt.date(2026, 10, 1)
+    hanoi.save()
+    Source.objects.create(
+        note=hanoi,
+        label="Yonhap",
+        title="Hanoi summit ends without a deal",
+        published_on="2019-02-28",
+        url="https://en.yna.co.kr/hanoi",
+        position=3,
+    )
+
+
+@pytest.fixture
 def library_file(library, tmp_path):
     """The library exported, with one new entry added, so that a write would show."""
     data = json.loads(export())
@@ -134,18 +203,26 @@ def test_export_context_writes_editor_fields_in_the_demo_shape(library):
 
     kim = next(actor for actor in data["actors"] if actor["slug"] == "kim-jong-un")
     hanoi = next(note for note in data["notes"] if note["slug"] == "hanoi-summit")
+    # Every editable field of the models, in their order (library_file derives the list).
     assert list(kim) == [
         "slug",
-        "name",
-        "kind",
         "description",
         "summary",
-        "wikidata_id",
         "is_published",
         "reviewed_on",
+        "name",
+        "kind",
+        "image",
+        "image_alt",
+        "image_credit",
+        "wikidata_id",
         "aliases",
         "sources",
         "roles",
+    ]
+    assert list(hanoi) == [
+        *["slug", "description", "summary", "is_published", "reviewed_on", "title", "kind"],
+        *["body", "starts_on", "ends_on", "aliases", "sources", "updates", "actors", "related"],
     ]
     assert kim["aliases"][0] == {
         "text": "Kim Jong-un",
@@ -154,8 +231,20 @@ def test_export_context_writes_editor_fields_in_the_demo_shape(library):
     }
     assert {"text": "Kim", "case_sensitive": True, "is_short_form": False} in kim["aliases"]
     assert kim["sources"] == [
-        {"label": "Yonhap", "title": "", "published_on": "", "url": "https://en.yna.co.kr/kim"},
-        {"label": "Reuters", "title": "", "published_on": "", "url": "https://reuters.com/kim"},
+        {
+            "label": "Yonhap",
+            "title": "",
+            "published_on": "",
+            "url": "https://en.yna.co.kr/kim",
+            "position": 1,
+        },
+        {
+            "label": "Reuters",
+            "title": "",
+            "published_on": "",
+            "url": "https://reuters.com/kim",
+            "position": 2,
+        },
     ]
     assert kim["roles"] == [
         {
@@ -264,13 +353,76 @@ def test_import_context_relation_may_name_an_entry_only_in_the_database(library,
     assert [related.slug for related in visit.related_notes.all()] == ["hanoi-summit"]
 
 
-def test_export_demo_then_import_into_fresh_database_reproduces_every_entry(demo, tmp_path):
-    details, first = entry_details(), export()
+def test_unpublished_actor_through_export_delete_and_import_keeps_its_state_and_review_date(
+    tmp_path,
+):
+    make_actor(name="Choe Son-hui", slug="choe-son-hui", is_published=False)
+    Actor.objects.update(reviewed_on=dt.date(2026, 11, 30))
+    path = write_json(tmp_path, export())
+    empty_the_database()
+
+    import_context(path)
+
+    actor = Actor.objects.get(slug="choe-son-hui")
+    assert actor.is_published is False
+    assert actor.reviewed_on == dt.date(2026, 11, 30)
+
+
+def test_full_library_sets_every_field_the_file_carries(full_library):
+    # Else the round trip below could pass while a field is lost.
+    for model in (Actor, BackgroundNote, Alias, Source, Role, NoteUpdate):
+        for column in model._meta.concrete_fields:
+            if column.name in NOT_IN_FILE or column.is_relation or not column.editable:
+                continue
+            values = {str(getattr(obj, column.name)) for obj in model.objects.all()}
+            default = column.get_default()
+            assert values - {str(default), "", "None"}, f"{model.__name__}.{column.name}"
+
+
+def test_export_delete_import_gives_back_every_field_of_every_row(full_library, tmp_path):
+    rows, first = library_rows(), export()
+    path = write_json(tmp_path, first)
+    empty_the_database()
+
+    stdout, _ = import_context(path)
+
+    assert library_rows() == rows
+    assert export() == first
+    assert "5 created, 0 updated, 0 unchanged." in stdout
+
+
+def test_demo_file_reads_as_the_exporter_writes_it(demo):
+    exported = json.loads(export())
+    records = {item["slug"]: item for key in ("actors", "notes") for item in exported[key]}
+
+    for key in ("actors", "notes"):
+        for item in json.loads(CONTEXT_LIBRARY.read_text(encoding="utf-8"))[key]:
+            record = records[item["slug"]]
+            for name, value in item.items():
+                if name == "sources":
+                    value = [{**source, "position": n} for n, source in enumerate(value, 1)]
+                if name == "aliases":
+                    value, record[name] = sorted(map(str, value)), sorted(map(str, record[name]))
+                if name == "related":
+                    # Related both ways: a note lists the notes that list it.
+                    value = sorted(set(value) | set(record[name]))
+                if name == "actors":
+                    value = sorted(value)
+                if name in {"roles", "updates"}:
+                    # Shown, and so written, in date order (the models' ordering).
+                    date = "starts_on" if name == "roles" else "happened_on"
+                    value = sorted(value, key=lambda row, date=date: row.get(date, ""))
+                assert record[name] == value, (item["slug"], name)
+
+
+def test_export_demo_then_import_into_fresh_database_reproduces_every_row(demo, tmp_path):
+    details, rows, first = entry_details(), library_rows(), export()
     path = write_json(tmp_path, first)
     empty_the_database()
 
     import_context(path)
 
+    assert library_rows() == rows
     assert entry_details() == details
     assert export() == first
     assert any(detail.get("roles") for detail in details.values())
@@ -318,7 +470,23 @@ def _common_word_full_form(data):
 
 
 def _missing_description(data):
-    del data["notes"][0]["description"]
+    del data["actors"][-1]["description"]
+
+
+def _image_without_alt_text(data):
+    data["actors"][0]["image"] = "actors/kim.jpg"
+
+
+def _markup_in_plain_text(data):
+    data["actors"][0]["description"] = "Leader <b>of</b> North Korea"
+
+
+def _not_a_boolean(data):
+    data["actors"][0]["aliases"][0]["is_short_form"] = "yes"
+
+
+def _source_without_url(data):
+    del data["actors"][0]["sources"][0]["url"]
 
 
 def _derived_field(data):
@@ -332,13 +500,26 @@ def _derived_field(data):
         (_bad_kind, "kim-jong-un: kind \"wizard\": Value 'wizard' is not a valid choice."),
         (_bad_date, 'kim-jong-un: roles[1]: starts_on "2019-13": Enter a year (2003)'),
         (_impossible_day, 'hanoi-summit: updates[1]: happened_on "2019-02-30": 2019-02-30 is not'),
-        (_ends_before_it_starts, "hanoi-summit: ends (2019-01) before it starts (2019-02-27)."),
+        (
+            _ends_before_it_starts,
+            'hanoi-summit: ends_on "2019-01": The end cannot come before the start.',
+        ),
         (_duplicate_slug, "kim-jong-un: the slug is used by more than one entry"),
-        (_slug_of_other_kind_in_database, "hanoi-summit: the database already has a background"),
+        (
+            _slug_of_other_kind_in_database,
+            'hanoi-summit: slug "hanoi-summit": “Hanoi summit” already uses the address',
+        ),
         (_unknown_relation, "hanoi-summit: actors: no actor “nobody” in the file or the database."),
-        (_common_word_full_form, 'ri-yong-ho: aliases[2] "the North": “the North” is made of'),
-        (_missing_description, "hanoi-summit: missing “description”."),
+        (_common_word_full_form, 'ri-yong-ho: aliases[2]: text "the North": “the North” is made'),
+        (_missing_description, "sergei-lavrov: description: This field cannot be blank."),
         (_derived_field, "kim-jong-un: unknown key “summary_html”"),
+        (
+            _image_without_alt_text,
+            'kim-jong-un: image_alt "": Describe the image for readers who cannot see it.',
+        ),
+        (_markup_in_plain_text, 'kim-jong-un: description "Leader <b>of</b> North Korea": Plain'),
+        (_not_a_boolean, 'kim-jong-un: aliases[1]: is_short_form "yes": must be true or false.'),
+        (_source_without_url, "kim-jong-un: sources[1]: url: This field cannot be blank."),
     ],
 )
 def test_import_context_invalid_file_names_the_problem_and_writes_nothing(

@@ -241,7 +241,7 @@ def test_import_article_seed_file_finds_mentions_of_the_library(tmp_path, putin)
     assert article.figures.count() == 3
 
 
-def test_import_article_same_file_twice_updates_one_article(putin):
+def test_import_article_same_file_twice_keeps_one_article_unchanged(putin):
     import_article(SEED_STORY)
     first = row_counts()
 
@@ -250,7 +250,7 @@ def test_import_article_same_file_twice_updates_one_article(putin):
     assert row_counts() == first
     assert Article.objects.count() == 1
     assert Figure.objects.count() == 3
-    assert summary_rows(stdout)[0][1:3] == [HEADLINE, "updated"]
+    assert summary_rows(stdout)[0][1:3] == [HEADLINE, "unchanged"]
 
 
 def test_import_article_published_with_date_shows_linked_story(tmp_path, client, putin):

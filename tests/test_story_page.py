@@ -6,6 +6,7 @@ import json
 import pytest
 from django.core.cache import cache
 
+from explainer.excerpts import split_after_first_paragraph
 from explainer.models import Actor, Article, Figure, RelinkJob
 from explainer.relinking import batched
 
@@ -58,7 +59,11 @@ def test_stored_page_is_the_page_rendered_in_full(client, cache_disabled, demo):
     full = client.get(demo.get_absolute_url()).content.decode()
 
     assert stored == full
-    assert demo.linked_body_html in stored
+    # The demo's captions without pictures follow its first paragraph.
+    lede, rest = split_after_first_paragraph(demo.linked_body_html)
+    assert lede in stored
+    assert rest in stored
+    assert stored.index(lede) < stored.index("figure--caption-only") < stored.index(rest)
     assert "origin.explainer.invalid" not in stored
     assert f'<link rel="canonical" href="http://testserver{demo.get_absolute_url()}">' in stored
     assert '<h2 id="in-this-story-title">In this story</h2>' in stored

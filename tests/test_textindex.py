@@ -4,14 +4,16 @@ search by word and by part of a name, on SQLite (FTS5) and PostgreSQL (GIN, pg_t
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from explainer.linking import Matcher, Term, find_mentions, normalize_alias, parse_html
 from explainer.models import Actor, Alias, Article
-from explainer.search import search
+from explainer.search import MAX_SPELLING_CANDIDATES, search
 from explainer.textindex import (
     alias_matching,
+    alias_resembling,
     articles_containing,
     containing_alias,
     description_matching,
@@ -250,6 +252,99 @@ def test_search_finds_entries_by_part_of_an_alias_or_description():
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("query", ["Kim Jong-Eun", "Kim Jong Eun", "kim jongun", "김정운"])
+def test_search_finds_entries_by_an_alias_spelled_like_the_query(query):
+    kim = make_actor(name="Kim Jong-un", slug="kim-jong-un", aliases=("김정은",))
+    make_actor(name="Moon Jae-in", slug="moon-jae-in", aliases=("문재인",))
+
+    results = search(query)
+
+    assert results.entries == [kim]
+    assert results.suggestion.entry == kim
+
+
+@pytest.mark.django_db
+def test_search_with_a_typo_in_one_word_of_a_name_finds_it():
+    putin = make_actor(name="Vladimir Putin", slug="vladimir-putin", aliases=("Putin",))
+
+    for query in ["putn", "puitn", "vladimr", "Vladimir Ptin"]:
+        results = search(query)
+
+        assert results.entries == [putin], query
+        assert results.suggestion.entry == putin
+
+
+@pytest.mark.django_db
+def test_search_ranks_exact_and_prefix_matches_above_spelling_matches():
+    pulin = make_actor(name="Pulin", slug="pulin")
+    putin_family = make_actor(name="Putina", slug="putina")
+    putin = make_actor(name="Putin", slug="putin")
+    vladimir = make_actor(name="Vladimir Putin", slug="vladimir-putin")
+
+    results = search("putin")
+
+    assert results.entries == [putin, putin_family, vladimir, pulin]
+    assert results.suggestion is None
+
+
+@pytest.mark.django_db
+def test_search_suggests_nothing_for_a_query_spelled_like_no_name():
+    make_actor(name="Vladimir Putin", slug="vladimir-putin")
+
+    results = search("pyongyang")
+
+    assert results.entries == []
+    assert results.suggestion is None
+
+
+@pytest.mark.django_db
+def test_search_by_spelling_shows_published_entries_only():
+    make_actor(name="Kim Jong-un", slug="kim-jong-un", is_published=False)
+
+    assert search("Kim Jong Eun").entries == []
+
+
+def make_people(count: int, *, start: int = 0) -> None:
+    actors = Actor.objects.bulk_create(
+        Actor(name=f"Person {n}", slug=f"person-{n}", description=f"Deputy minister {n}")
+        for n in range(start, start + count)
+    )
+    Alias.objects.bulk_create(
+        Alias(actor=actor, text=actor.name, normalized=normalize_alias(actor.name))
+        for actor in actors
+    )
+
+
+@pytest.mark.django_db
+def test_spelling_candidates_are_bounded_whatever_the_number_of_aliases():
+    make_people(600)
+
+    for query in ["persn 12", "person", "perso 4", "pe"]:
+        candidates = Alias.objects.filter(
+            alias_resembling(normalize_alias(query), limit=MAX_SPELLING_CANDIDATES)
+        )
+
+        assert candidates.count() <= 2 * MAX_SPELLING_CANDIDATES, query
+
+
+@pytest.mark.django_db
+def test_search_query_count_does_not_grow_with_aliases(django_assert_max_num_queries):
+    make_people(20)
+    make_actor(name="Kim Jong-un", slug="kim-jong-un")
+    with CaptureQueriesContext(connection) as with_few:
+        few = search("persn 12")
+
+    make_people(800, start=20)
+    with django_assert_max_num_queries(len(with_few)):
+        many = search("persn 12")
+
+    assert len(with_few) <= 9
+    assert [entry.name for entry in few.entries][:1] == ["Person 12"]
+    assert [entry.name for entry in many.entries][:1] == ["Person 12"]
+    assert search("Kim Jong Eun").entries[0].name == "Kim Jong-un"
+
+
+@pytest.mark.django_db
 def test_description_matching_under_three_characters_is_nothing():
     make_actor(description="UN envoy")
 
@@ -267,7 +362,10 @@ def test_sqlite_lookups_read_the_fts5_tables(plan):
     alias_plan = plan(Alias.objects.filter(alias_matching("jong un")).values("pk"))
     description_plan = plan(Actor.objects.filter(description_matching(Actor, "north")).values("pk"))
     short_plan = plan(Alias.objects.filter(alias_matching("ki")).values("pk"))
+    spelling_plan = plan(Alias.objects.filter(alias_resembling("putn", limit=50)).values("pk"))
 
+    assert "explainer_alias_trigram VIRTUAL TABLE" in spelling_plan
+    assert "SCAN explainer_alias\n" not in spelling_plan + "\n"
     assert "explainer_article_fts VIRTUAL TABLE" in story_plan
     assert "explainer_article_fts VIRTUAL TABLE" in search_plan
     assert "explainer_alias_trigram VIRTUAL TABLE" in alias_plan
@@ -284,7 +382,10 @@ def test_postgresql_lookups_use_the_gin_and_btree_indexes(plan):
     alias_plan = plan(Alias.objects.filter(alias_matching("jong un")).values("pk"))
     description_plan = plan(Actor.objects.filter(description_matching(Actor, "north")).values("pk"))
     short_plan = plan(Alias.objects.filter(alias_matching("ki")).values("pk"))
+    spelling_plan = plan(Alias.objects.filter(alias_resembling("putn", limit=50)).values("pk"))
 
+    assert "Bitmap Index Scan on explainer_alias_normalized_trgm" in spelling_plan
+    assert "Seq Scan" not in spelling_plan
     assert "Bitmap Index Scan on explainer_article_match_tsv" in story_plan
     assert "Bitmap Index Scan on explainer_article_match_tsv" in search_plan
     assert "Bitmap Index Scan on explainer_alias_normalized_trgm" in alias_plan

@@ -43,12 +43,9 @@
     const pop = el("div", "card-pop");
     const close = el("button", "card-pop__close", "×");
     const box = el("div", "card-pop__cards");
-    const tools = el("p", "card-pop__tools");
-    const share = el("a", "card-pop__share", "Link to this card");
     close.type = "button";
     pop.hidden = true;
-    tools.append(share);
-    pop.append(close, box, tools);
+    pop.append(close, box);
     // Inside <main>, so every part of a card is in a landmark; absolutely positioned, so
     // opening one never moves the story.
     (document.querySelector("main") || document.body).append(pop);
@@ -175,12 +172,11 @@
       cur = m;
       mode = how;
       pop.classList.toggle("card-pop--pinned", pin);
-      close.hidden = tools.hidden = !pin;
+      close.hidden = !pin;
       if (pin) {
         pop.setAttribute("role", "dialog");
         pop.setAttribute("aria-labelledby", "card-title-" + slugOf(m));
         pop.tabIndex = -1;
-        share.href = "#card-" + slugOf(m);
       } else {
         pop.removeAttribute("role");
         pop.removeAttribute("aria-labelledby");

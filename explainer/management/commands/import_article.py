@@ -33,6 +33,7 @@ class Outcome:
     found: int = 0
     linked: int = 0
     suggestions: list[str] = field(default_factory=list)
+    note: str = ""  # why it was skipped, or what a forced import overwrote
 
 
 class Command(BaseCommand):
@@ -40,7 +41,9 @@ class Command(BaseCommand):
         "Import plain-text stories (the clipping shape of the seed story, or a Title:/Source:/"
         "Date:/Byline: header shape) as articles with their mentions found. Each file is one "
         "transaction: a bad file is reported and leaves nothing behind. Ends with a summary: "
-        "each story's mentions, and the names in it that no alias covers yet."
+        "each story's mentions, and the names in it that no alias covers yet. A story an "
+        "editor changed since its last import is skipped and reported, unless --force; an "
+        "unchanged file writes nothing."
     )
 
     def add_arguments(self, parser):
@@ -51,8 +54,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--publish", action="store_true", help="Publish instead of creating drafts."
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Overwrite stories edited since their last import. The editor's version "
+            "stays in each story's History, where it can be restored.",
+        )
 
-    def handle(self, *args, paths, outlet, url, date, publish, **options):
+    def handle(self, *args, paths, outlet, url, date, publish, force, **options):
         if url and len(paths) > 1:
             raise CommandError("--url names one story's original; give one file with it.")
         published_at = parse_date(date) if date else None
@@ -67,12 +76,15 @@ class Command(BaseCommand):
                 story = parse_story(path.read_text(encoding="utf-8"))
                 outcome.headline = story.headline
                 with batched() as batch, transaction.atomic():
-                    article, created = article_import(
+                    result = article_import(
                         story,
                         outlet=outlet,
                         original_url=url,
                         published_at=published_at,
                         publish=publish,
+                        force=force,
+                        comment=f"Imported from {path.name} by import_article"
+                        + (" --force" if force else ""),
                     )
             except (
                 OSError,
@@ -83,10 +95,17 @@ class Command(BaseCommand):
             ) as error:
                 self.stderr.write(f"{prefix}: not imported: {_describe(error)}")
                 continue
-            outcome.status = "created" if created else "updated"
+            outcome.status = result.status
+            if result.status == "skipped":
+                outcome.note = f"skipped: {result.reason}."
+            elif result.forced:
+                outcome.note = (
+                    f"overwrote an editor's changes ({', '.join(result.forced)}); their "
+                    "version is in the story's History."
+                )
             # The summary reports the links, so wait for this story's relink.
             run_now(batch.job)
-            _count_mentions(article, outcome)
+            _count_mentions(result.article, outcome)
         self._write_summary(outcomes)
         failures = sum(1 for outcome in outcomes if outcome.status == "failed")
         if failures:
@@ -111,6 +130,11 @@ class Command(BaseCommand):
                 cell + " " * (width - _width(cell)) for cell, width in zip(row, widths, strict=True)
             ]
             self.stdout.write("  ".join(cells).rstrip())
+        noted = [outcome for outcome in outcomes if outcome.note]
+        if noted:
+            self.stdout.write("")
+        for outcome in noted:
+            self.stdout.write(f"{outcome.path}: {outcome.note}")
         listed = [outcome for outcome in outcomes if outcome.suggestions]
         if listed:
             self.stdout.write("\nNames no alias covers yet (add them as entries or aliases):")
