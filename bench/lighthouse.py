@@ -70,7 +70,7 @@ def reader_pages(base: str) -> dict[str, str]:
     if story is None:
         raise BenchError("the home page links no story")
     page = fetch_ok(base + story.group(1)).body.decode()
-    entry = re.search(r'href="(/(?:actors|background)/[^"?#]+/)', page)
+    entry = re.search(r'href="(?:https?://[^/"]+)?(/(?:actors|background)/[^"?#/]+/)', page)
     pages = {"Front page": "/", "Story": story.group(1)}
     if entry:
         pages["Entry page"] = entry.group(1)

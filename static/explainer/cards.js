@@ -185,6 +185,8 @@
       pop.hidden = false;
       label();
       place(true);
+      // For reading.js: how long a card stays open, and its "I know who this is" button.
+      pop.dispatchEvent(new CustomEvent("card:shown", { bubbles: true, detail: { slug: slugOf(m) } }));
     };
 
     const hide = () => {
@@ -197,6 +199,7 @@
       mode = "";
       cur = null;
       pop.hidden = true;
+      pop.dispatchEvent(new CustomEvent("card:hidden", { bubbles: true }));
     };
 
     const pin = (m) => {
@@ -351,7 +354,7 @@
     }
     setOff(saved === "off");
     if (toggle) {
-      toggle.hidden = false;
+      toggle.removeAttribute("data-waiting");
       toggle.addEventListener("click", () => {
         setOff(!off);
         try {
