@@ -70,7 +70,11 @@ def reader_pages(base: str) -> dict[str, str]:
     if story is None:
         raise BenchError("the home page links no story")
     page = fetch_ok(base + story.group(1)).body.decode()
-    entry = re.search(r'href="(?:https?://[^/"]+)?(/(?:actors|background)/[^"?#/]+/)', page)
+    # A mention's link (the stored page may write it in full, on the site's address).
+    entry = re.search(
+        r'class="mention[^"]*"[^>]*href="[^"]*?(/(?:actors|background)/[^"?#/]+/)', page
+    )
+    entry = entry or re.search(r"(/(?:actors|background)/[-\w]+/)\?as_of=", page)
     pages = {"Front page": "/", "Story": story.group(1)}
     if entry:
         pages["Entry page"] = entry.group(1)
