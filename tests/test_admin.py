@@ -93,7 +93,8 @@ def form_errors(response) -> str:
 def story_body(client, article) -> str:
     response = client.get(article.get_absolute_url())
     assert response.status_code == 200
-    return re.search(r'<div class="story-body">(.*?)</div>', response.content.decode(), re.S)[1]
+    found = re.search(r'<div class="story-body"[^>]*>(.*?)</div>', response.content.decode(), re.S)
+    return found[1]
 
 
 def reader_text(fragment: str) -> str:
