@@ -4,7 +4,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import close_old_connections
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 from freezegun import freeze_time
@@ -102,7 +102,7 @@ def test_readers_at_the_same_moment_are_all_counted(demo):
             for _ in range(each):
                 statuses.append(read(client, actor.slug, demo.slug).status_code)
         finally:
-            close_old_connections()
+            connections.close_all()  # this thread's own connection
 
     threads = [threading.Thread(target=reader) for _ in range(readers)]
     for thread in threads:
