@@ -50,13 +50,12 @@ class MostRead:
 def most_read_cards(*, today: dt.date, limit: int = 10) -> list[MostRead]:
     """The entries whose cards were read most in the last ``READ_WINDOW_DAYS`` days."""
     since = today - dt.timedelta(days=READ_WINDOW_DAYS)
-    rows = (
+    rows = list(
         CardReads.objects.filter(day__gt=since)
         .values("actor", "note")
         .annotate(reads=Sum("count"))
         .order_by("-reads", "actor", "note")[:limit]
     )
-    rows = list(rows)
     actors = Actor.objects.in_bulk([row["actor"] for row in rows if row["actor"]])
     notes = BackgroundNote.objects.in_bulk([row["note"] for row in rows if row["note"]])
     result = []
