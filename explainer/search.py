@@ -94,7 +94,7 @@ def search(query: str, *, limit: int = 10) -> SearchResults:
     results.entries = [found[model, pk] for _, model, pk in chosen if (model, pk) in found]
     if not named:
         results.suggestion = _suggestion(results.entries, resembling, normalized)
-    results.stories = list(_stories(query)[:limit])
+    results.stories = _stories(query, limit=limit)
     return results
 
 
@@ -164,17 +164,27 @@ def suggested_entries() -> list:
     return entries[:SUGGESTED_ENTRIES]
 
 
-def _stories(query: str):
+def _stories(query: str, *, limit: int) -> list[Article]:
     """Published stories holding every word of the query in their body or headline (in the
-    matcher's normal form, so any script or spelling; each word may be the start of a
-    longer one). Only the newest few hundred matches are candidates, so a word in every
-    story costs what a rare one does; on PostgreSQL they are ranked by the stored vector."""
-    stories = (
+    matcher's normal form, so any script or spelling; the last word, and any Hangul word,
+    may be the start of a longer one: ``textindex.query_words``), those with the query in
+    their headline first, then the newest. Only the newest few hundred matches are
+    candidates, so a word in every story costs what a rare one does; they are ranked from
+    their headlines alone, the same on both databases (ranking by the body's words meant
+    reading each candidate's stored vector, a cost that grew with the archive)."""
+    candidates = (
         Article.objects.published()
         .filter(textindex.matching_words(query, newest=MAX_CANDIDATES))
-        .only("headline", "slug", "dek", "published_at", "outlet", "byline")
+        .order_by("-published_at", "-pk")
+        .values_list("pk", "headline")
     )
-    rank = textindex.story_rank(query)
-    if rank is not None:
-        return stories.annotate(rank=rank).order_by("-rank", "-published_at")
-    return stories.order_by("-published_at")
+    ranked = sorted(
+        enumerate(candidates),
+        key=lambda found: (not textindex.holds_query(found[1][1], query), found[0]),
+    )
+    chosen = [pk for _, (pk, _) in ranked[:limit]]
+    stories = Article.objects.filter(pk__in=chosen).only(
+        "headline", "slug", "dek", "published_at", "outlet", "byline"
+    )
+    by_pk = {story.pk: story for story in stories}
+    return [by_pk[pk] for pk in chosen if pk in by_pk]

@@ -135,18 +135,42 @@ def articles_containing(normalized_alias: str) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
+def query_words(query: str) -> list[tuple[str, bool]]:
+    """The words of a reader's query in the linker's normal form, each with whether it may
+    be the start of a longer word: the last one (the reader may still be typing it: "puti"
+    finds Putin) and every Hangul word (Korean attaches particles: "김정은" finds 김정은은).
+    The other words must be whole: a prefix costs an index scan of every word it starts,
+    which grows with the archive, where a whole word is one lookup."""
+    words = index_words(query).split()
+    return [
+        (word, position == len(words) - 1 or is_hangul(word[-1]))
+        for position, word in enumerate(words)
+    ]
+
+
+def holds_query(text: str, query: str) -> bool:
+    """Whether ``text`` (a headline) holds every word of a reader's query as
+    ``matching_words`` looks for them: the words ``query_words`` gives, whole or as the
+    start of one of its words."""
+    words = set(index_words(text).split())
+    return all(
+        word in words or (prefix and any(found.startswith(word) for found in words))
+        for word, prefix in query_words(query)
+    )
+
+
 def matching_words(query: str, *, newest: int | None = None) -> Q:
     """A filter on ``Article`` querysets: stories whose body or headline holds every word
-    of a reader's query, each as a word or the start of one ("puti" finds Putin, "김정"
-    finds 김정은은), in any spelling the linker folds alike. A query with no word matches
+    of a reader's query (``query_words``: whole, or the last and any Hangul word as the
+    start of one), in any spelling the linker folds alike. A query with no word matches
     nothing. With ``newest``, only that many of the most recently added matching stories:
     a word in every story then costs a walk down the index, not a read of every match."""
-    words = index_words(query).split()
+    words = query_words(query)
     if not words:
         return Q(pk__in=[])
     limit = " ORDER BY {column} DESC LIMIT %s" if newest else ""
     if _vendor() == "sqlite":
-        match = " ".join(_sqlite_phrase(word, prefix=True) for word in words)
+        match = " ".join(_sqlite_phrase(word, prefix=prefix) for word, prefix in words)
         sql = "SELECT rowid FROM explainer_article_fts WHERE explainer_article_fts MATCH %s"
         sql += limit.format(column="rowid")
         return Q(pk__in=RawSQL(sql, [match, *([newest] if newest else [])]))
@@ -154,23 +178,8 @@ def matching_words(query: str, *, newest: int | None = None) -> Q:
     # answers every word.
     sql = f"SELECT id FROM explainer_article WHERE match_tsv @@ {_PG_TSQUERY}"
     sql += limit.format(column="id")
-    terms = " & ".join(_pg_term(word, prefix=True) for word in words)
+    terms = " & ".join(_pg_term(word, prefix=prefix) for word, prefix in words)
     return Q(pk__in=RawSQL(sql, [terms, *([newest] if newest else [])]))
-
-
-def story_rank(query: str) -> RawSQL | None:
-    """How well a story matches a reader's query, on PostgreSQL, from the stored vector
-    (no story text is read): the body's share of the query's words, with a headline
-    match first. None on SQLite, whose stories are ranked by date."""
-    words = index_words(query).split()
-    if not words or _vendor() != "postgresql":
-        return None
-    tsquery = " & ".join(_pg_term(word, prefix=True) for word in words)
-    sql = (
-        f"(CASE WHEN to_tsvector('simple'::regconfig, headline) @@ {_PG_TSQUERY} "
-        f"THEN 1 ELSE 0 END + ts_rank(match_tsv, {_PG_TSQUERY}))"
-    )
-    return RawSQL(sql, [tsquery, tsquery])
 
 
 def alias_matching(normalized: str) -> Q:

@@ -206,6 +206,44 @@ def test_search_finds_stories_by_the_start_of_a_word():
 
 
 @pytest.mark.django_db
+def test_search_takes_only_the_last_latin_word_as_the_start_of_one():
+    # An earlier word must be whole: looking up every word a prefix starts is the part of
+    # a search that grows with the archive.
+    article = make_article(body="<p>Russian President Vladimir Putin welcomed Kim.</p>")
+
+    assert search("vladimir putin").stories == [article]
+    assert search("vlad putin").stories == []
+    assert search("putin vlad").stories == [article]
+
+
+@pytest.mark.django_db
+def test_search_takes_every_hangul_word_as_the_start_of_one():
+    article = make_article(body="<p>김정은은 푸틴과 회담했다.</p>")
+
+    assert search("김정은 푸틴").stories == [article]
+    assert search("김정은 putin").stories == []
+
+
+@pytest.mark.django_db
+def test_search_shows_stories_with_the_query_in_their_headline_first():
+    older = make_article(headline="Putin meets Kim", body="<p>The leaders met.</p>")
+    newer = make_article(
+        headline="A summit in Vladivostok",
+        body="<p>Putin welcomed Kim.</p>",
+        published_at=older.published_at.replace(year=2020),
+    )
+    newest = make_article(
+        headline="Kim and Putin again",
+        body="<p>They met again.</p>",
+        published_at=older.published_at.replace(year=2021),
+    )
+
+    assert search("putin kim").stories == [newest, older, newer]
+    assert search("putin").stories == [newest, older, newer]
+    assert search("vladivostok").stories == [newer]
+
+
+@pytest.mark.django_db
 def test_search_finds_stories_by_headline_words_too():
     article = make_article(headline="Summit in Vladivostok", body="<p>Kim met Putin.</p>")
 
