@@ -13,10 +13,10 @@ from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length, Lower, Substr
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .addresses import page_path
 from .dates import format_partial_date, period_covers, starts_after, when_phrase, year_range
 from .descriptions import RoleHeld
 from .linking import normalize_alias
@@ -283,7 +283,7 @@ class Article(models.Model):
         super().save(**kwargs)
 
     def get_absolute_url(self):
-        return reverse("article_detail", kwargs={"slug": self.slug})
+        return page_path("article_detail", self.slug)
 
     def clean(self):
         refuse_invisible_text(self)
@@ -517,7 +517,7 @@ class Actor(ContextEntry):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("actor_detail", kwargs={"slug": self.slug})
+        return page_path("actor_detail", self.slug)
 
     def clean(self):
         super().clean()
@@ -621,7 +621,7 @@ class BackgroundNote(ContextEntry):
         super().save(**kwargs)
 
     def get_absolute_url(self):
-        return reverse("note_detail", kwargs={"slug": self.slug})
+        return page_path("note_detail", self.slug)
 
     def clean(self):
         super().clean()

@@ -134,10 +134,10 @@ def note_list(request):
 @reader_methods
 @reader_cache
 def article_detail(request, slug):
-    html = stories.reader_page(request, slug)
-    if html is None:
+    page = stories.reader_page(request, slug)
+    if page is None:
         raise Http404("No story is published at this address.")
-    return HttpResponse(html)
+    return HttpResponse(page.html, headers={"ETag": page.etag})
 
 
 @reader_methods

@@ -99,6 +99,30 @@ def test_story_answers_304_to_its_etag(client, demo):
     assert repeat.status_code == 304
 
 
+def test_story_etag_changes_with_the_page_and_not_otherwise(client, demo):
+    first = client.get(demo.get_absolute_url())
+    again = client.get(demo.get_absolute_url())
+    assert again.headers["ETag"] == first.headers["ETag"]
+
+    ri = Actor.objects.get(slug="ri-yong-ho")
+    ri.description = "Chief diplomat of North Korea"
+    ri.save()
+    edited = client.get(demo.get_absolute_url(), headers={"If-None-Match": first.headers["ETag"]})
+
+    assert edited.status_code == 200
+    assert edited.headers["ETag"] != first.headers["ETag"]
+    assertContains(edited, "Chief diplomat of North Korea")
+
+
+def test_story_etag_differs_by_origin(client, demo, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "mirror.example"]
+    here = client.get(demo.get_absolute_url())
+    there = client.get(demo.get_absolute_url(), headers={"Host": "mirror.example"})
+
+    assert "http://mirror.example/" in there.content.decode()
+    assert there.headers["ETag"] != here.headers["ETag"]
+
+
 def test_redis_cache_serves_and_invalidates_story_parts(client, demo, redis_cache):
     client.get(demo.get_absolute_url())
     keys = redis_cache._cache.get_client().keys("explainer-tests:*story-page*")
