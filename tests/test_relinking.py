@@ -216,6 +216,32 @@ def test_a_story_that_fails_is_recorded_retried_and_does_not_stop_the_others(mon
     assert not PendingRelink.objects.filter(article=fine).exists()
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's commit setting")
+def test_relinks_commit_without_flushing_and_leave_the_setting_as_it_was(monkeypatch):
+    make_actor(name="Ri Yong-ho")
+    stories = [make_article(body=f"<p>Ri Yong-ho spoke {n}.</p>") for n in range(3)]
+    real_write = relinking.write_story
+    seen = []
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    def write_story(state, result, **kwargs):
+        seen.append(setting())
+        if state.article.pk == stories[1].pk:
+            raise ValueError("bad data in this story")
+        return real_write(state, result, **kwargs)
+
+    monkeypatch.setattr(relinking, "write_story", write_story)
+    summary = relinking.relink_stories([story.pk for story in stories])
+
+    assert seen == ["off", "off", "off"]
+    assert summary.relinked == 2 and summary.failed == [stories[1].pk]
+    assert setting() == "on"
+
+
 def test_relink_command_relinks_one_story_and_prints_a_summary():
     make_actor(name="Ri Yong-ho")
     article = make_article(body="<p>Ri Yong-ho spoke.</p>")
