@@ -308,10 +308,14 @@ class Article(models.Model):
 
     @property
     def is_published(self) -> bool:
+        return Article.published_now(self.status, self.published_at)
+
+    @staticmethod
+    def published_now(status: str, published_at: dt.datetime | None) -> bool:
+        """Whether a story with this status and publication time is one readers see now
+        (what ``Article.objects.published()`` selects), for rows read without a model."""
         return bool(
-            self.status == self.Status.PUBLISHED
-            and self.published_at
-            and self.published_at <= timezone.now()
+            status == Article.Status.PUBLISHED and published_at and published_at <= timezone.now()
         )
 
 

@@ -57,8 +57,8 @@ def search(query: str, *, limit: int = 10) -> SearchResults:
     alias spelled like it ("Kim Jong Eun", "kim jongun", "putn": see ``spelling``), the
     closest first (only those a single typo away when an alias holds the query itself),
     and the closest of those as a suggestion when none does; and published stories
-    holding every word of it. Every lookup is answered by an index (see ``textindex``),
-    and reads a bounded number of rows."""
+    holding every word of it (``_stories``). Every lookup is answered by an index (see
+    ``textindex``), and reads a bounded number of rows."""
     query = " ".join(query.split())[:MAX_QUERY_CHARS]
     normalized = normalize_alias(query)
     results = SearchResults(query=query)
@@ -172,17 +172,25 @@ def _stories(query: str, *, limit: int) -> list[Article]:
     candidates, so a word in every story costs what a rare one does; they are ranked from
     their headlines alone, the same on both databases (ranking by the body's words meant
     reading each candidate's stored vector, a cost that grew with the archive)."""
+    # Found by id, published or not, and both filtered and sorted here: told to keep only
+    # published stories, or to order them by date, SQLite walks its date index over every
+    # published story to find the candidates in it (with no statistics, it takes that
+    # index for the cheaper way).
     candidates = (
-        Article.objects.published()
-        .filter(textindex.matching_words(query, newest=MAX_CANDIDATES))
-        .order_by("-published_at", "-pk")
-        .values_list("pk", "headline")
+        Article.objects.filter(textindex.matching_words(query, newest=MAX_CANDIDATES))
+        .order_by()
+        .values_list("pk", "headline", "status", "published_at")
     )
+    in_headline = textindex.query_holder(query)
     ranked = sorted(
-        enumerate(candidates),
-        key=lambda found: (not textindex.holds_query(found[1][1], query), found[0]),
+        (
+            (in_headline(headline), published_at, pk)
+            for pk, headline, status, published_at in candidates
+            if Article.published_now(status, published_at)
+        ),
+        reverse=True,
     )
-    chosen = [pk for _, (pk, _) in ranked[:limit]]
+    chosen = [pk for _, _, pk in ranked[:limit]]
     stories = Article.objects.filter(pk__in=chosen).only(
         "headline", "slug", "dek", "published_at", "outlet", "byline"
     )

@@ -127,7 +127,9 @@ def closeness(*, query: str, name: str) -> Closeness | None:
     wanted = compact(query)
     if not wanted:
         return None
-    limit = max_edits(letters(wanted))
+    # Counted once: counting looks up every character's width.
+    length = letters(wanted)
+    limit = max_edits(length)
     name_words = words(name)
     best: Closeness | None = None
     for start in range(len(name_words)):
@@ -139,17 +141,17 @@ def closeness(*, query: str, name: str) -> Closeness | None:
             if len(form) < len(wanted) - limit:
                 continue
             whole = start == 0 and end == len(name_words) - 1
-            if not whole and letters(wanted) < MIN_FUZZY_CHARS:
+            if not whole and length < MIN_FUZZY_CHARS:
                 # "un" is a word of "Kim Jong-un", but too short to be looked for in one.
                 continue
-            found = _compare(wanted, form, limit=limit, whole=whole)
+            found = _compare(wanted, form, length=length, limit=limit, whole=whole)
             if found is not None and (best is None or found.key < best.key):
                 best = found
     return best
 
 
-def _compare(wanted: str, form: str, *, limit: int, whole: bool) -> Closeness | None:
-    if wanted != form and letters(wanted) <= SHORT_QUERY_CHARS and wanted[0] != form[0]:
+def _compare(wanted: str, form: str, *, length: int, limit: int, whole: bool) -> Closeness | None:
+    if wanted != form and length <= SHORT_QUERY_CHARS and wanted[0] != form[0]:
         return None
     edits = edit_distance(wanted, form, limit=limit)
     if edits > limit:

@@ -20,6 +20,8 @@ matching a phrase on word boundaries) check the few rows found.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
@@ -148,15 +150,20 @@ def query_words(query: str) -> list[tuple[str, bool]]:
     ]
 
 
-def holds_query(text: str, query: str) -> bool:
-    """Whether ``text`` (a headline) holds every word of a reader's query as
+def query_holder(query: str) -> Callable[[str], bool]:
+    """A test of whether a text (a headline) holds every word of a reader's query as
     ``matching_words`` looks for them: the words ``query_words`` gives, whole or as the
-    start of one of its words."""
-    words = set(index_words(text).split())
-    return all(
-        word in words or (prefix and any(found.startswith(word) for found in words))
-        for word, prefix in query_words(query)
-    )
+    start of one of the text's words."""
+    wanted = query_words(query)
+
+    def holds(text: str) -> bool:
+        words = set(index_words(text).split())
+        return all(
+            word in words or (prefix and any(found.startswith(word) for found in words))
+            for word, prefix in wanted
+        )
+
+    return holds
 
 
 def matching_words(query: str, *, newest: int | None = None) -> Q:

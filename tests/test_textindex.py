@@ -1,10 +1,13 @@
 """Indexed text lookups: the words a story is indexed by, the stories an alias may occur in,
 search by word and by part of a name, on SQLite (FTS5) and PostgreSQL (GIN, pg_trgm)."""
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -265,6 +268,11 @@ def test_search_shows_published_stories_only_newest_first():
         body="<p>Putin spoke again.</p>", published_at=older.published_at.replace(year=2020)
     )
     make_article(body="<p>Putin in a draft.</p>", published=False)
+    make_article(
+        headline="Putin tomorrow",
+        body="<p>Putin, scheduled.</p>",
+        published_at=timezone.now() + dt.timedelta(days=1),
+    )
 
     assert search("putin").stories == [newer, older]
 
