@@ -5,12 +5,14 @@ Every figure is a ratio against a baseline measured in the same run: the largest
 against the smallest, alias add against a plain entry save, a story page against
 `/robots.txt`. Nothing asserts a time and a missed target does not fail the run.
 
-For each database (a scratch SQLite file, then a scratch PostgreSQL database created and
+For each database (scratch SQLite files, then scratch PostgreSQL databases created and
 dropped on the loopback) and each size, a child process of this script migrates an empty
-database, fills it with bulk inserts (a seeded synthetic archive: actors with Latin and
-Hangul aliases, stories of about 700 words naming them, and their Mention rows), then
-measures in process with Django's test client. The parent collects the figures and prints
-the summary, plain and as Markdown for docs/performance.md. `--quick` runs 1k and 10k.
+database and fills it with bulk inserts (a seeded synthetic archive: actors with Latin and
+Hangul aliases, stories of about 700 words naming them, and their Mention rows), all sizes
+at once; then the children measure in process with Django's test client, each measurement
+in turns (``TURNS``), the sizes taking turns, so that the ratios between sizes compare
+samples taken over the same minutes. The parent collects the figures and prints the
+summary, plain and as Markdown for docs/performance.md. `--quick` runs 1k and 10k.
 """
 
 from __future__ import annotations
@@ -82,6 +84,24 @@ class Effort:
 
 FULL = Effort(requests=200, saves=20, relink_stories=2_000, relink_one=20, budget=90, minimum=5)
 QUICK = Effort(requests=30, saves=6, relink_stories=200, relink_one=6, budget=5, minimum=3)
+# Each measurement is taken in this many turns, the sizes taking turns with each other:
+# measured one after another, minutes apart, their ratios measured this machine's drift.
+# One measurement at a time, so that each size's turns follow on from each other (its
+# caches as warm as when it was measured in one go).
+TURNS = {"full": 5, "quick": 2}
+MEASUREMENTS = ["search", "pages", "story_save", "entry_saves", "relinking"]
+
+
+def per_turn(effort: Effort, turns: int) -> Effort:
+    """A turn's share of ``effort``."""
+    return Effort(
+        requests=max(2, effort.requests // turns),
+        saves=max(1, effort.saves // turns),
+        relink_stories=max(1, effort.relink_stories // turns),
+        relink_one=max(1, effort.relink_one // turns),
+        budget=effort.budget / turns,
+        minimum=max(1, -(-effort.minimum // turns)),
+    )
 
 
 # --- the synthetic archive ---------------------------------------------------------------
@@ -284,8 +304,12 @@ def choose_match_text() -> tuple[Callable[[str], str], str]:
 # --- the child: build one archive and measure it ------------------------------------------
 
 
+# The archive size a child process measures, to tell its lines apart from the others'.
+SIZE_LABEL = ""
+
+
 def progress(message: str) -> None:
-    print(f"    {message}", flush=True)
+    print(f"    {SIZE_LABEL}{message}", flush=True)
 
 
 @contextlib.contextmanager
@@ -294,7 +318,7 @@ def timed_part(timings: dict[str, float], name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        timings[name] = time.perf_counter() - started
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
 
 
 def setup_django() -> None:
@@ -692,14 +716,23 @@ def measure_search(client, effort: Effort) -> dict:
         by_query[query].append(elapsed)
         return elapsed
 
-    repeat(one, count=effort.requests, effort=dataclasses.replace(effort, minimum=len(queries) * 2))
+    repeat(one, count=effort.requests, effort=dataclasses.replace(effort, minimum=len(queries)))
+    return {"search": search, "robots": robots, "by_query": by_query}
+
+
+def summarize_search(turns: list[dict]) -> dict:
+    search = [value for turn in turns for value in turn["search"]]
+    by_query: dict[str, list[float]] = {}
+    for turn in turns:
+        for query, values in turn["by_query"].items():
+            by_query.setdefault(query, []).extend(values)
     p95 = percentile(search, 0.95)
-    progress(f"search: {len(search)} requests over {len(queries)} queries, p95 {p95:.1f} ms")
+    progress(f"search: {len(search)} requests over {len(by_query)} queries, p95 {p95:.1f} ms")
     return {
         "p50": statistics.median(search),
-        "p95": percentile(search, 0.95),
+        "p95": p95,
         "n": len(search),
-        "robots_p50": statistics.median(robots),
+        "robots_p50": statistics.median(value for turn in turns for value in turn["robots"]),
         "per_query": {query: statistics.median(times) for query, times in by_query.items()},
     }
 
@@ -731,13 +764,20 @@ def measure_pages(client, effort: Effort, size: int) -> dict:
         return cold[-1]
 
     repeat(one, count=effort.requests // 2, effort=effort)
-    progress(f"story page: {len(cold)} cold and warm requests of {path}")
+    return {"cold": cold, "warm": warm, "robots": robots, "relinked": relinked, "path": path}
+
+
+def summarize_pages(turns: list[dict]) -> dict:
+    def joined(key: str) -> list[float]:
+        return [value for turn in turns for value in turn[key]]
+
+    progress(f"story page: {len(joined('cold'))} cold and warm requests of {turns[0]['path']}")
     return {
-        "cold_p50": statistics.median(cold),
-        "warm_p50": statistics.median(warm),
-        "robots_p50": statistics.median(robots),
-        "n": len(cold),
-        "relinked": relinked,
+        "cold_p50": statistics.median(joined("cold")),
+        "warm_p50": statistics.median(joined("warm")),
+        "robots_p50": statistics.median(joined("robots")),
+        "n": len(joined("cold")),
+        "relinked": all(turn["relinked"] for turn in turns),
     }
 
 
@@ -766,30 +806,45 @@ def story_with_mentions(size: int, count: int):
     return Article.objects.get(pk=next(iter(counts), first))
 
 
-def measure_story_save(editor, effort: Effort, size: int) -> dict:
+def measure_story_save(editor, effort: Effort, size: int, turn: int) -> dict:
     story = story_with_mentions(size, SAVED_STORY_MENTIONS)
     url = f"/admin/explainer/article/{story.pk}/change/"
 
     def one(number: int) -> float:
         data = change_form(editor, url, "article_form")
         body = data["body"][0]
-        data["body"] = [body[: body.rindex("</p>")] + f" Updated {number}.</p>"]
+        data["body"] = [body[: body.rindex("</p>")] + f" Updated {turn}.{number}.</p>"]
         return post_ms(editor, url, data)
 
-    one(-1)  # a first save compiles the admin's templates
+    if turn == 0:
+        one(-1)  # a first save compiles the admin's templates
     tasks_before = task_rows()
     samples = repeat(one, count=effort.saves, effort=effort)
     tasks_after = task_rows()
-    progress(f"story save: {len(samples)} admin saves, p50 {statistics.median(samples):.0f} ms")
     return {
-        "p50": statistics.median(samples),
-        "n": len(samples),
+        "samples": samples,
         "tasks": None if tasks_before is None else tasks_after - tasks_before,
         "mentions": story.mentions.count(),
     }
 
 
-def measure_entry_saves(editor, effort: Effort) -> dict:
+def summarize_story_save(turns: list[dict]) -> dict:
+    samples = [value for turn in turns for value in turn["samples"]]
+    tasks = [turn["tasks"] for turn in turns]
+    progress(f"story save: {len(samples)} admin saves, p50 {statistics.median(samples):.0f} ms")
+    return {
+        "p50": statistics.median(samples),
+        "n": len(samples),
+        "tasks": None if None in tasks else sum(tasks),
+        "mentions": turns[-1]["mentions"],
+    }
+
+
+# Numbers for the aliases added, never the same twice in a run (an alias is unique).
+_NUMERALS_LEFT = iter(NUMERALS)
+
+
+def measure_entry_saves(editor, effort: Effort, turn: int) -> dict:
     from explainer.models import Actor, Mention
 
     # A prominent figure, not the most prominent: mentioned in about 0.5% of the stories.
@@ -800,7 +855,6 @@ def measure_entry_saves(editor, effort: Effort) -> dict:
     )
     url = f"/admin/explainer/actor/{actor.pk}/change/"
     stories = Mention.objects.filter(actor=actor).values("article_id").distinct().count()
-    added = iter(NUMERALS)
 
     def alias_add(number: int) -> float:
         data = change_form(editor, url, "actor_form")
@@ -813,7 +867,7 @@ def measure_entry_saves(editor, effort: Effort) -> dict:
         )
         if index == total:
             data["aliases-TOTAL_FORMS"] = [str(total + 1)]
-        data[f"aliases-{index}-text"] = [f"{actor.name} {next(added)}"]
+        data[f"aliases-{index}-text"] = [f"{actor.name} {next(_NUMERALS_LEFT)}"]
         data[f"aliases-{index}-actor"] = [str(actor.pk)]
         return post_ms(editor, url, data)
 
@@ -822,7 +876,8 @@ def measure_entry_saves(editor, effort: Effort) -> dict:
         data["description"] = [f"{ROLES[number % len(ROLES)]} {FIELDS[number % len(FIELDS)]}"]
         return post_ms(editor, url, data)
 
-    plain_save(-1)  # templates compiled, first revision made
+    if turn == 0:
+        plain_save(-1)  # templates compiled, first revision made
     alias_adds, plain = [], []
 
     def both(number: int) -> float:  # taking turns, so load from elsewhere hits both alike
@@ -831,6 +886,13 @@ def measure_entry_saves(editor, effort: Effort) -> dict:
         return alias_adds[-1]
 
     repeat(both, count=effort.saves, effort=effort)
+    return {"alias_adds": alias_adds, "plain": plain, "stories_mentioning": stories}
+
+
+def summarize_entry_saves(turns: list[dict]) -> dict:
+    alias_adds = [value for turn in turns for value in turn["alias_adds"]]
+    plain = [value for turn in turns for value in turn["plain"]]
+    stories = turns[0]["stories_mentioning"]
     progress(
         f"entry saves: {len(plain)} of each, alias add p50 {statistics.median(alias_adds):.0f} ms, "
         f"plain p50 {statistics.median(plain):.0f} ms ({stories:,} stories mention the actor)"
@@ -847,7 +909,13 @@ def measure_entry_saves(editor, effort: Effort) -> dict:
 MATCHER_NAMES = ["current_library", "library_matcher", "shared_matcher"]
 
 
-def measure_relinking(effort: Effort, size: int) -> dict:
+def relink_sample(effort: Effort, size: int, turns: int) -> list[int]:
+    """Stories to relink, in the order they are taken, none twice in a run."""
+    wanted = (effort.relink_stories + effort.relink_one + 1) * turns
+    return random.Random(SEED).sample(range(1, size + 1), min(size, wanted))
+
+
+def measure_relinking(effort: Effort, size: int, turn: int, turns: int) -> dict:
     from django.core.cache import cache
     from django.db.models import Max
 
@@ -866,7 +934,7 @@ def measure_relinking(effort: Effort, size: int) -> dict:
     result: dict = {}
     if build is None:
         result["build_error"] = f"explainer.relinking has none of {', '.join(MATCHER_NAMES)}"
-    else:
+    elif turn == 0:
         # Cold: no copy in this process, none in the cache.
         if hasattr(relinking, "forget_libraries"):
             relinking.forget_libraries()
@@ -878,8 +946,9 @@ def measure_relinking(effort: Effort, size: int) -> dict:
         build()
         result["warm_lookup_ms"] = (time.perf_counter() - started) * 1000
 
-    rng = random.Random(SEED)
-    ids = rng.sample(range(1, size + 1), min(size, effort.relink_stories + effort.relink_one + 1))
+    sample = relink_sample(effort, size, turns)
+    per_turn = len(sample) // turns
+    ids = sample[turn * per_turn : (turn + 1) * per_turn]
     one_ids, batch = ids[: effort.relink_one + 1], ids[effort.relink_one + 1 :]
     relink_stories([one_ids[0]])  # the matcher warm, whatever it is called
     singles = []
@@ -893,17 +962,35 @@ def measure_relinking(effort: Effort, size: int) -> dict:
     summary = relink_stories(batch)
     elapsed = time.perf_counter() - started
     # The generator records the mentions the linker finds: relinking should keep every row.
-    result["mentions_kept"] = mentions.filter(pk__lte=before[1]).count()
-    result["mentions_before"], result["mentions_after"] = before[0], mentions.count()
     result.update(
-        throughput=len(batch) / elapsed,
+        mentions_kept=mentions.filter(pk__lte=before[1]).count(),
+        mentions_before=before[0],
+        mentions_after=mentions.count(),
+        elapsed=elapsed,
         stories=len(batch),
-        one_p50=statistics.median(singles),
+        singles=singles,
         summary=repr(summary)[:200],
     )
-    progress(
-        f"relinking: {len(batch):,} stories in {elapsed:.1f} s ({len(batch) / elapsed:,.0f}/s)"
+    return result
+
+
+def summarize_relinking(turns: list[dict]) -> dict:
+    result = {
+        key: turns[0][key]
+        for key in ("build_ms", "warm_lookup_ms", "build_error")
+        if key in turns[0]
+    }
+    stories = sum(turn["stories"] for turn in turns)
+    elapsed = sum(turn["elapsed"] for turn in turns)
+    for key in ("mentions_kept", "mentions_before", "mentions_after"):
+        result[key] = sum(turn[key] for turn in turns)
+    result.update(
+        throughput=stories / elapsed,
+        stories=stories,
+        one_p50=statistics.median(value for turn in turns for value in turn["singles"]),
+        summary="; ".join(turn["summary"] for turn in turns)[:400],
     )
+    progress(f"relinking: {stories:,} stories in {elapsed:.1f} s ({stories / elapsed:,.0f}/s)")
     return result
 
 
@@ -916,7 +1003,13 @@ def guarded(results: dict, name: str, function: Callable[[], dict]) -> None:
         results[name] = {"error": f"{type(error).__name__}: {error}"[:300]}
 
 
-def child(size: int, effort_name: str, result_path: Path) -> int:
+def child(size: int, effort_name: str, result_path: Path, reply_fd: int) -> int:
+    """Build the archive, then take a turn of a measurement each time the parent says
+    "measure NAME N" on standard input, and on "finish" write the figures to
+    ``result_path``.
+    Replies ("ready", "done") go to the pipe ``reply_fd``."""
+    global SIZE_LABEL
+    SIZE_LABEL = f"[{size:,}] "
     signal.signal(signal.SIGTERM, _exit_on_signal)
     # As pyproject.toml tells pytest: static files come through the finders here.
     warnings.filterwarnings("ignore", "No directory at", UserWarning)
@@ -925,7 +1018,10 @@ def child(size: int, effort_name: str, result_path: Path) -> int:
     from django.db import connection
     from django.test import Client
 
+    replies = os.fdopen(reply_fd, "w", buffering=1)
     effort = QUICK if effort_name == "quick" else FULL
+    turns = TURNS[effort_name]
+    each = per_turn(effort, turns)
     timings: dict[str, float] = {}
     results: dict = {"size": size, "timings": timings, "facts": {}}
     with timed_part(timings, "build"):
@@ -933,15 +1029,42 @@ def child(size: int, effort_name: str, result_path: Path) -> int:
     reader = Client()
     editor = Client()
     editor.force_login(get_user_model().objects.get(username="bench-editor"))
-    for name, function in [
-        ("search", lambda: measure_search(reader, effort)),
-        ("pages", lambda: measure_pages(reader, effort, size)),
-        ("story_save", lambda: measure_story_save(editor, effort, size)),
-        ("entry_saves", lambda: measure_entry_saves(editor, effort)),
-        ("relinking", lambda: measure_relinking(effort, size)),
-    ]:
-        with timed_part(timings, name):
-            guarded(results, name, function)
+    measurements: list[tuple[str, Callable[[int], dict], Callable[[list[dict]], dict]]] = [
+        ("search", lambda turn: measure_search(reader, each), summarize_search),
+        ("pages", lambda turn: measure_pages(reader, each, size), summarize_pages),
+        (
+            "story_save",
+            lambda turn: measure_story_save(editor, each, size, turn),
+            summarize_story_save,
+        ),
+        (
+            "entry_saves",
+            lambda turn: measure_entry_saves(editor, each, turn),
+            summarize_entry_saves,
+        ),
+        (
+            "relinking",
+            lambda turn: measure_relinking(each, size, turn, turns),
+            summarize_relinking,
+        ),
+    ]
+    taken: dict[str, list[dict]] = {name: [] for name, _, _ in measurements}
+    replies.write("ready\n")
+    by_name = {name: measure for name, measure, _ in measurements}
+    for line in sys.stdin:
+        command = line.split()
+        if command[:1] != ["measure"]:
+            break
+        name, turn = command[1], int(command[2])
+        if "error" not in results.get(name, {}):
+            with timed_part(timings, name):
+                guarded(results, name, lambda: by_name[name](turn))  # noqa: B023 (called here)
+            if "error" not in results[name]:
+                taken[name].append(results.pop(name))
+        replies.write("done\n")
+    for name, _, summarize in measurements:
+        if "error" not in results.get(name, {}):
+            guarded(results, name, lambda summarize=summarize, name=name: summarize(taken[name]))
     results["vendor"] = connection.vendor
     connection.close()
     result_path.write_text(json.dumps(results), encoding="utf-8")
@@ -955,37 +1078,78 @@ def _exit_on_signal(signum, frame) -> None:
     raise SystemExit(128 + signum)  # unwinds through every finally
 
 
-def run_child(*, size: int, effort_name: str, database_url: str, workdir: Path) -> dict:
-    result_path = workdir / f"result-{size}.json"
-    result_path.unlink(missing_ok=True)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_TASKS_BACKEND": "db",  # a save records the relink; no worker runs
-        "DJANGO_ALLOWED_HOSTS": "testserver",
-        "DJANGO_SETTINGS_MODULE": "explainer.settings",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "DATABASE_CONN_MAX_AGE": "600",
-    }
-    env.pop("REDIS_URL", None)  # the local-memory cache, which the cold page clears
-    command = [sys.executable, __file__, "--child", str(size), effort_name, str(result_path)]
-    # Its own process group, so that it and its generator workers are stopped together.
-    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
-    try:
-        code = process.wait()
-    finally:
-        if process.poll() is None:
+class Child:
+    """A child process measuring one archive size, taking turns when told."""
+
+    def __init__(self, *, size: int, effort_name: str, database_url: str, workdir: Path):
+        self.size = size
+        self.result_path = workdir / f"result-{size}.json"
+        self.result_path.unlink(missing_ok=True)
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DJANGO_TASKS_BACKEND": "db",  # a save records the relink; no worker runs
+            "DJANGO_ALLOWED_HOSTS": "testserver",
+            "DJANGO_SETTINGS_MODULE": "explainer.settings",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "DATABASE_CONN_MAX_AGE": "600",
+        }
+        env.pop("REDIS_URL", None)  # the local-memory cache, which the cold page clears
+        reading, writing = os.pipe()
+        command = [
+            sys.executable, __file__, "--child", str(size), effort_name,
+            str(self.result_path), str(writing),
+        ]  # fmt: skip
+        # Its own process group, so that it and its generator workers are stopped together.
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+            stdin=subprocess.PIPE,
+            text=True,
+            pass_fds=(writing,),
+        )
+        os.close(writing)
+        self.replies = os.fdopen(reading, "r")
+
+    def expect(self, reply: str) -> None:
+        line = self.replies.readline().strip()
+        if line != reply:
+            self.process.wait()
+            raise BenchError(
+                f"the {self.size:,}-story run stopped with exit status {self.process.returncode}"
+            )
+
+    def measure(self, name: str, turn: int) -> None:
+        self._send(f"measure {name} {turn}")
+        self.expect("done")
+
+    def finish(self) -> dict:
+        self._send("finish")
+        code = self.process.wait()
+        if code != 0 or not self.result_path.exists():
+            raise BenchError(f"the {self.size:,}-story run stopped with exit status {code}")
+        return json.loads(self.result_path.read_text(encoding="utf-8"))
+
+    def _send(self, line: str) -> None:
+        try:
+            self.process.stdin.write(line + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            pass  # it has stopped: expect() and finish() say so
+
+    def stop(self) -> None:
+        self.replies.close()
+        if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
+                os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                process.wait(timeout=20)
+                self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-    if code != 0 or not result_path.exists():
-        raise BenchError(f"the {size:,}-story run stopped with exit status {code}")
-    return json.loads(result_path.read_text(encoding="utf-8"))
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
 
 
 @contextlib.contextmanager
@@ -998,7 +1162,7 @@ def scratch_database(vendor: str, size: int, workdir: Path) -> Iterator[str]:
             for leftover in workdir.glob(f"scale-{size}.sqlite3*"):
                 leftover.unlink(missing_ok=True)
     else:
-        with postgres_database(POSTGRES_NAME) as url:
+        with postgres_database(f"{POSTGRES_NAME}_{size}") as url:
             yield url
 
 
@@ -1219,38 +1383,62 @@ def print_details(label: str, results: dict[int, dict]) -> None:
         )
 
 
+def run_vendor(vendor: str, sizes: list[int], effort_name: str, workdir: Path) -> list[Row]:
+    """Every size on one database: the archives built side by side, then each measurement
+    taken in turns, the sizes taking turns, so that the ratios between sizes are measured
+    over the same minutes."""
+    label = "SQLite" if vendor == "sqlite" else "PostgreSQL"
+    turns = TURNS[effort_name]
+    rows: list[Row] = []
+    results: dict[int, dict] = {}
+    children: dict[int, Child] = {}
+    started = time.monotonic()
+
+    def each_child(step: str, act: Callable[[Child], object]) -> None:
+        for size, child in list(children.items()):
+            try:
+                act(child)
+            except BenchError as error:
+                print(f"{label} at {size:,} not measured: {error}", file=sys.stderr)
+                rows.append(failed(f"{label}, {size:,} stories", f"not run: {error}"))
+                del children[size]
+        print(f"    {step} ({time.monotonic() - started:.0f} s, {load_average()})", flush=True)
+
+    with contextlib.ExitStack() as stack:
+        heading(f"{label}: building {', '.join(f'{size:,}' for size in sizes)} stories")
+        for size in sizes:
+            url = stack.enter_context(scratch_database(vendor, size, workdir))
+            child = Child(size=size, effort_name=effort_name, database_url=url, workdir=workdir)
+            stack.callback(child.stop)
+            children[size] = child
+        each_child("built", lambda child: child.expect("ready"))
+        heading(f"{label}: measuring, the sizes taking {turns} turns each")
+        for name in MEASUREMENTS:
+            for turn in range(turns):
+                each_child(
+                    f"{name}, turn {turn + 1} of {turns}",
+                    lambda child, name=name, turn=turn: child.measure(name, turn),
+                )
+        each_child("finished", lambda child: results.update({child.size: child.finish()}))
+    if results:
+        print_details(label, results)
+        rows += summary_rows(label, results)
+    return rows
+
+
 def run(sizes: list[int], vendors: list[str], effort_name: str) -> list[Row]:
     rows: list[Row] = []
     with contextlib.ExitStack() as stack:
         workdir = Path(tempfile.mkdtemp(prefix="explainer-scale-"))
         stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         for vendor in vendors:
-            label = "SQLite" if vendor == "sqlite" else "PostgreSQL"
-            results: dict[int, dict] = {}
-            for size in sizes:
-                heading(f"{label}, {size:,} stories and {size:,} aliases")
-                started = time.monotonic()
-                try:
-                    with scratch_database(vendor, size, workdir) as url:
-                        results[size] = run_child(
-                            size=size, effort_name=effort_name, database_url=url, workdir=workdir
-                        )
-                except BenchError as error:
-                    print(f"{label} at {size:,} not measured: {error}", file=sys.stderr)
-                    rows.append(failed(f"{label}, {size:,} stories", f"not run: {error}"))
-                    break
-                print(
-                    f"    done in {time.monotonic() - started:.0f} s ({load_average()})", flush=True
-                )
-            if results:
-                print_details(label, results)
-                rows += summary_rows(label, results)
+            rows += run_vendor(vendor, sizes, effort_name, workdir)
     return rows
 
 
 def main() -> int:
-    if len(sys.argv) == 5 and sys.argv[1] == "--child":
-        return child(int(sys.argv[2]), sys.argv[3], Path(sys.argv[4]))
+    if len(sys.argv) == 6 and sys.argv[1] == "--child":
+        return child(int(sys.argv[2]), sys.argv[3], Path(sys.argv[4]), int(sys.argv[5]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1k and 10k only, fewer samples")
     parser.add_argument("--sizes", help="comma-separated story (and alias) counts, e.g. 1000,5000")
