@@ -89,7 +89,6 @@ QUICK = Effort(requests=30, saves=6, relink_stories=200, relink_one=6, budget=5,
 # One measurement at a time, so that each size's turns follow on from each other (its
 # caches as warm as when it was measured in one go).
 TURNS = {"full": 5, "quick": 2}
-MEASUREMENTS = ["search", "pages", "story_save", "entry_saves", "relinking"]
 
 
 def per_turn(effort: Effort, turns: int) -> Effort:
@@ -969,7 +968,11 @@ def measure_relinking(effort: Effort, size: int, turn: int, turns: int) -> dict:
         elapsed=elapsed,
         stories=len(batch),
         singles=singles,
-        summary=repr(summary)[:200],
+        summary={
+            "relinked": summary.relinked,
+            "gone": summary.gone,
+            "failed": len(summary.failed),
+        },
     )
     return result
 
@@ -988,10 +991,23 @@ def summarize_relinking(turns: list[dict]) -> dict:
         throughput=stories / elapsed,
         stories=stories,
         one_p50=statistics.median(value for turn in turns for value in turn["singles"]),
-        summary="; ".join(turn["summary"] for turn in turns)[:400],
+        summary=", ".join(
+            f"{key} {sum(turn['summary'][key] for turn in turns):,}"
+            for key in ("relinked", "gone", "failed")
+        ),
     )
     progress(f"relinking: {stories:,} stories in {elapsed:.1f} s ({stories / elapsed:,.0f}/s)")
     return result
+
+
+# The measurements, in the order they are taken, each with what sums up its turns.
+MEASUREMENTS: dict[str, Callable[[list[dict]], dict]] = {
+    "search": summarize_search,
+    "pages": summarize_pages,
+    "story_save": summarize_story_save,
+    "entry_saves": summarize_entry_saves,
+    "relinking": summarize_relinking,
+}
 
 
 def guarded(results: dict, name: str, function: Callable[[], dict]) -> None:
@@ -1029,28 +1045,16 @@ def child(size: int, effort_name: str, result_path: Path, reply_fd: int) -> int:
     reader = Client()
     editor = Client()
     editor.force_login(get_user_model().objects.get(username="bench-editor"))
-    measurements: list[tuple[str, Callable[[int], dict], Callable[[list[dict]], dict]]] = [
-        ("search", lambda turn: measure_search(reader, each), summarize_search),
-        ("pages", lambda turn: measure_pages(reader, each, size), summarize_pages),
-        (
-            "story_save",
-            lambda turn: measure_story_save(editor, each, size, turn),
-            summarize_story_save,
-        ),
-        (
-            "entry_saves",
-            lambda turn: measure_entry_saves(editor, each, turn),
-            summarize_entry_saves,
-        ),
-        (
-            "relinking",
-            lambda turn: measure_relinking(each, size, turn, turns),
-            summarize_relinking,
-        ),
-    ]
-    taken: dict[str, list[dict]] = {name: [] for name, _, _ in measurements}
+    # What a turn of each measurement in MEASUREMENTS runs.
+    measures: dict[str, Callable[[int], dict]] = {
+        "search": lambda turn: measure_search(reader, each),
+        "pages": lambda turn: measure_pages(reader, each, size),
+        "story_save": lambda turn: measure_story_save(editor, each, size, turn),
+        "entry_saves": lambda turn: measure_entry_saves(editor, each, turn),
+        "relinking": lambda turn: measure_relinking(each, size, turn, turns),
+    }
+    taken: dict[str, list[dict]] = {name: [] for name in MEASUREMENTS}
     replies.write("ready\n")
-    by_name = {name: measure for name, measure, _ in measurements}
     for line in sys.stdin:
         command = line.split()
         if command[:1] != ["measure"]:
@@ -1058,11 +1062,11 @@ def child(size: int, effort_name: str, result_path: Path, reply_fd: int) -> int:
         name, turn = command[1], int(command[2])
         if "error" not in results.get(name, {}):
             with timed_part(timings, name):
-                guarded(results, name, lambda: by_name[name](turn))  # noqa: B023 (called here)
+                guarded(results, name, lambda: measures[name](turn))  # noqa: B023 (called here)
             if "error" not in results[name]:
                 taken[name].append(results.pop(name))
         replies.write("done\n")
-    for name, _, summarize in measurements:
+    for name, summarize in MEASUREMENTS.items():
         if "error" not in results.get(name, {}):
             guarded(results, name, lambda summarize=summarize, name=name: summarize(taken[name]))
     results["vendor"] = connection.vendor
