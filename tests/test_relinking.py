@@ -242,6 +242,24 @@ def test_relinks_commit_without_flushing_and_leave_the_setting_as_it_was(monkeyp
     assert setting() == "on"
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's compression")
+def test_what_relinking_writes_is_compressed_with_lz4_where_the_server_has_it():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        )
+        has_lz4 = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT attname, attcompression FROM pg_attribute"
+            " WHERE attrelid = 'explainer_article'::regclass"
+            " AND attname IN ('linked_body_html', 'page_html', 'body_html')"
+        )
+        compression = dict(cursor.fetchall())
+
+    expected = "l" if has_lz4 else ""
+    assert compression == {"linked_body_html": expected, "page_html": expected, "body_html": ""}
+
+
 def test_relink_command_relinks_one_story_and_prints_a_summary():
     make_actor(name="Ri Yong-ho")
     article = make_article(body="<p>Ri Yong-ho spoke.</p>")

@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.core.cache import cache
+from django.urls import clear_script_prefix, set_script_prefix
 
 from explainer.excerpts import split_after_first_paragraph
 from explainer.models import Actor, Article, Figure, RelinkJob
@@ -179,3 +180,20 @@ def test_warm_story_page_costs_one_query_and_is_checked_against_the_story(
 
     assert warm.status_code == 200 and "Ri Yong-ho</a>" in warm.content.decode()
     assert unpublished.status_code == 404
+
+
+def test_page_paths_follow_the_script_prefix_the_site_is_mounted_under():
+    # Paths are remembered per slug (addresses.page_path); a site mounted under a prefix
+    # must still get its own.
+    actor = make_actor(name="Ri Yong-ho", slug="ri-yong-ho")
+    story = make_article(slug="a-story")
+    assert actor.get_absolute_url() == "/actors/ri-yong-ho/"
+
+    set_script_prefix("/news/")
+    try:
+        assert actor.get_absolute_url() == "/news/actors/ri-yong-ho/"
+        assert story.get_absolute_url() == "/news/stories/a-story/"
+    finally:
+        clear_script_prefix()
+
+    assert actor.get_absolute_url() == "/actors/ri-yong-ho/"
