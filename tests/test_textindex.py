@@ -420,6 +420,25 @@ def test_sqlite_lookups_read_the_fts5_tables(plan):
     assert "normalized>? AND normalized<?" in short_plan
 
 
+@on_sqlite
+@pytest.mark.django_db
+def test_sqlite_search_reads_its_story_candidates_by_id_not_down_the_date_index():
+    # Asked to keep published stories or order them by date, SQLite (no statistics) walked
+    # the date index over every story to find the few the full-text table gave.
+    for number in range(3):
+        make_article(body=f"<p>Putin spoke {number}.</p>")
+    with CaptureQueriesContext(connection) as queries:
+        search("putin")
+    candidates = [q["sql"] for q in queries if "explainer_article_fts" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + candidates[0])
+        plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+    assert len(candidates) == 1
+    assert "USING INTEGER PRIMARY KEY" in plan
+    assert "article_latest" not in plan
+
+
 @on_postgresql
 @pytest.mark.django_db
 def test_postgresql_lookups_use_the_gin_and_btree_indexes(plan):
