@@ -8,6 +8,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from rapidfuzz.distance import OSA
+
 from .linking import TranslationTable, fold, is_word_char
 
 # Below this many letters a query is too short to have a typo in it: only a respelling
@@ -74,32 +76,10 @@ def max_edits(length: int) -> int:
 def edit_distance(first: str, second: str, *, limit: int) -> int:
     """The number of single-character insertions, deletions, substitutions and swaps of
     neighbours that turn ``first`` into ``second`` (the optimal string alignment distance),
-    or ``limit + 1`` when it is more than ``limit``. Only small distances matter, so only
-    the band of ``limit`` cells either side of the diagonal is computed."""
-    if abs(len(first) - len(second)) > limit:
-        return limit + 1
-    if first == second:
-        return 0
-    over = limit + 1
-    previous2: list[int] = []
-    previous = [j if j <= limit else over for j in range(len(second) + 1)]
-    for i in range(1, len(first) + 1):
-        char = first[i - 1]
-        current = [i if i <= limit else over] + [over] * len(second)
-        for j in range(max(1, i - limit), min(len(second), i + limit) + 1):
-            other = second[j - 1]
-            best = min(
-                previous[j] + 1,
-                current[j - 1] + 1,
-                previous[j - 1] + (char != other),
-            )
-            if i > 1 and j > 1 and char == second[j - 2] and first[i - 2] == other:
-                best = min(best, previous2[j - 2] + 1)
-            current[j] = min(best, over)
-        if min(current) > limit:
-            return over
-        previous2, previous = previous, current
-    return previous[-1]
+    or ``limit + 1`` when it is more than ``limit``. Computed by rapidfuzz, in C: a search
+    judges up to 150 candidate names, and computed here the distances were most of a
+    search's time (40 µs each, against 0.2 µs)."""
+    return OSA.distance(first, second, score_cutoff=limit)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ PREFIX_CANDIDATE_CHARS = 8
 
 # Aliases a SQLite trigram lookup for spelling candidates ranks, at most (see
 # ``alias_resembling``).
-SQLITE_RANKED = 1000
+SQLITE_RANKED = 500
 
 # Above every character: ``x <= value < x + _LAST_CHAR`` is "value starts with x", a range
 # a B-tree index answers.
@@ -137,24 +137,26 @@ def articles_containing(normalized_alias: str) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def query_words(query: str) -> list[tuple[str, bool]]:
+def query_words(query: str, *, last_whole: bool = False) -> list[tuple[str, bool]]:
     """The words of a reader's query in the linker's normal form, each with whether it may
     be the start of a longer word: the last one (the reader may still be typing it: "puti"
-    finds Putin) and every Hangul word (Korean attaches particles: "김정은" finds 김정은은).
-    The other words must be whole: a prefix costs an index scan of every word it starts,
-    which grows with the archive, where a whole word is one lookup."""
+    finds Putin), unless ``last_whole``, and every Hangul word (Korean attaches particles:
+    "김정은" finds 김정은은). The other words must be whole: a prefix costs an index scan
+    of every word it starts, which grows with the archive, where a whole word is one
+    lookup."""
     words = index_words(query).split()
+    last = len(words) - 1
     return [
-        (word, position == len(words) - 1 or is_hangul(word[-1]))
+        (word, (position == last and not last_whole) or is_hangul(word[-1]))
         for position, word in enumerate(words)
     ]
 
 
-def query_holder(query: str) -> Callable[[str], bool]:
+def query_holder(query: str, *, last_whole: bool = False) -> Callable[[str], bool]:
     """A test of whether a text (a headline) holds every word of a reader's query as
     ``matching_words`` looks for them: the words ``query_words`` gives, whole or as the
     start of one of the text's words."""
-    wanted = query_words(query)
+    wanted = query_words(query, last_whole=last_whole)
 
     def holds(text: str) -> bool:
         words = set(index_words(text).split())
@@ -166,13 +168,15 @@ def query_holder(query: str) -> Callable[[str], bool]:
     return holds
 
 
-def matching_words(query: str, *, newest: int | None = None) -> Q:
+def matching_words(query: str, *, newest: int | None = None, last_whole: bool = False) -> Q:
     """A filter on ``Article`` querysets: stories whose body or headline holds every word
-    of a reader's query (``query_words``: whole, or the last and any Hangul word as the
-    start of one), in any spelling the linker folds alike. A query with no word matches
-    nothing. With ``newest``, only that many of the most recently added matching stories:
-    a word in every story then costs a walk down the index, not a read of every match."""
-    words = query_words(query)
+    of a reader's query (``query_words``: whole, or the last, unless ``last_whole``, and
+    any Hangul word as the start of one), in any spelling the linker folds alike. A query
+    with no word matches nothing. With ``newest``, only that many of the most recently
+    added matching stories: a whole word in every story then costs a walk down the index,
+    not a read of every match (a word's start still costs a read of every word it
+    starts: both databases merge their lists before the first match)."""
+    words = query_words(query, last_whole=last_whole)
     if not words:
         return Q(pk__in=[])
     limit = " ORDER BY {column} DESC LIMIT %s" if newest else ""
@@ -212,9 +216,7 @@ def alias_resembling(normalized: str, *, limit: int) -> Q:
 
     - PostgreSQL: pg_trgm's word similarity (``%>``, at its threshold, 0.6 by default:
       the query's trigrams against the alias's closest run of words).
-    - SQLite: the FTS5 trigram table, asked for aliases holding any of the query's
-      trigrams (``spelling.trigrams``), and apart for those holding trigrams of two of its
-      words, best ranked (bm25) first.
+    - SQLite: the FTS5 trigram table (``_sqlite_resembling``).
 
     A typo can touch every trigram of a short word ("puitn" shares none with "putin";
     "김정운", one trigram, none with "김정은"), so for a short query, aliases starting with
@@ -224,51 +226,76 @@ def alias_resembling(normalized: str, *, limit: int) -> Q:
         return Q(pk__in=[])
     # One subquery, a union of bounded lookups: "pk IN (a) OR pk IN (b)" would make the
     # database read every alias to test each of them against both.
-    parts = []
+    lookups: list[tuple[str, list]] = []
     if len(normalized) <= PREFIX_CANDIDATE_CHARS:
         start = normalized[:2]
-        parts.append(
+        lookups.append(
             (
                 "SELECT id FROM explainer_alias WHERE normalized >= %s AND normalized < %s "
                 "ORDER BY normalized LIMIT %s",
                 [start, start + _LAST_CHAR, limit],
             )
         )
+    prologue: tuple[str, list] = ("", [])
     if _vendor() == "sqlite":
-        # Ranking (bm25) costs a little for every alias the MATCH finds, and a query's
-        # commonest piece may be in most of them ("per" of "persn 4321"): each MATCH ranks
-        # at most SQLITE_RANKED of its aliases. Aliases sharing pieces of two of the query's
-        # words are asked for apart, so that a common word cannot crowd them out.
-        groups = [
-            "(" + " OR ".join(_sqlite_phrase(piece) for piece in pieces) + ")"
-            for pieces in trigrams(normalized)
-        ]
-        matches = [" OR ".join(groups)] if groups else []
-        pairs = [f"({a} AND {b})" for i, a in enumerate(groups[:3]) for b in groups[i + 1 : 3]]
-        if pairs:
-            matches.append(" OR ".join(pairs))
-        for match in matches:
-            parts.append(
-                (
-                    "SELECT id FROM (SELECT rowid AS id, rank FROM explainer_alias_trigram "
-                    "WHERE explainer_alias_trigram MATCH %s LIMIT %s) ORDER BY rank LIMIT %s",
-                    [match, SQLITE_RANKED, limit],
-                )
-            )
+        prologue, found = _sqlite_resembling(normalized, limit=limit)
+        lookups += found
     else:
-        parts.append(
+        lookups.append(
             (
                 "SELECT id FROM explainer_alias WHERE normalized %%> %s "
                 "ORDER BY word_similarity(%s, normalized) DESC LIMIT %s",
                 [normalized, normalized, limit],
             )
         )
-    if not parts:
+    if not lookups:
         return Q(pk__in=[])
-    sql = " UNION ".join(
-        f"SELECT id FROM ({part}) AS part_{i}" for i, (part, _) in enumerate(parts)
+    sql = prologue[0] + " UNION ".join(
+        f"SELECT id FROM ({lookup}) AS part_{i}" for i, (lookup, _) in enumerate(lookups)
     )
-    return Q(pk__in=RawSQL(sql, [param for _, params in parts for param in params]))
+    params = prologue[1] + [param for _, lookup_params in lookups for param in lookup_params]
+    return Q(pk__in=RawSQL(sql, params))
+
+
+def _sqlite_resembling(
+    normalized: str, *, limit: int
+) -> tuple[tuple[str, list], list[tuple[str, list]]]:
+    """``alias_resembling``'s lookups on SQLite, and the WITH clause they need: aliases
+    holding trigrams (``spelling.trigrams``) of two of the query's words, then, only when
+    there are fewer than ``limit`` of those, aliases holding any of its trigrams; at most
+    ``limit`` of each, best ranked (bm25) first.
+
+    Ranking costs a little for every alias a MATCH finds, and a query's commonest piece
+    may be in most of them ("per" of "persn 4321"): each MATCH ranks at most
+    ``SQLITE_RANKED`` of its aliases. The pairs come first so that a common word cannot
+    crowd them out, and alone when they are enough: among 100,000 aliases, "noh wan young"
+    took 8.9 ms ranking 1,000 of each, 5.9 ms for the pairs alone; ranking 500, 5.4 and
+    4.0 ms (bench/scale.py's archive)."""
+    groups = [
+        "(" + " OR ".join(_sqlite_phrase(piece) for piece in pieces) + ")"
+        for pieces in trigrams(normalized)
+    ]
+    if not groups:
+        return ("", []), []
+    ranked = (
+        "SELECT id FROM (SELECT rowid AS id, rank FROM explainer_alias_trigram "
+        "WHERE explainer_alias_trigram MATCH %s LIMIT {ranked}) ORDER BY rank LIMIT %s"
+    )
+    any_piece = " OR ".join(groups)
+    pairs = [f"({a} AND {b})" for i, a in enumerate(groups[:3]) for b in groups[i + 1 : 3]]
+    if not pairs:
+        return ("", []), [(ranked.format(ranked="%s"), [any_piece, SQLITE_RANKED, limit])]
+    # Materialized, so that its rows are counted before the other lookup starts, which
+    # then reads nothing when told to rank none.
+    prologue = (
+        f"WITH paired AS MATERIALIZED ({ranked.format(ranked='%s')}) ",
+        [" OR ".join(pairs), SQLITE_RANKED, limit],
+    )
+    if_short = "(CASE WHEN (SELECT count(*) FROM paired) < %s THEN %s ELSE 0 END)"
+    return prologue, [
+        ("SELECT id FROM paired", []),
+        (ranked.format(ranked=if_short), [any_piece, limit, SQLITE_RANKED, limit]),
+    ]
 
 
 def description_matching(model: type, query: str, *, limit: int | None = None) -> Q:

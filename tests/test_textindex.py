@@ -11,6 +11,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from explainer import search as search_module
 from explainer.linking import Matcher, Term, find_mentions, normalize_alias, parse_html
 from explainer.models import Actor, Alias, Article
 from explainer.search import MAX_SPELLING_CANDIDATES, search
@@ -220,6 +221,23 @@ def test_search_takes_only_the_last_latin_word_as_the_start_of_one():
 
 
 @pytest.mark.django_db
+def test_search_takes_the_last_word_whole_when_enough_stories_hold_it(monkeypatch):
+    # Looking up every word a start begins is what grows with the archive: it is done
+    # only when too few stories hold the word itself.
+    day = timezone.now() - dt.timedelta(days=30)
+    plural = make_article(body="<p>New sanctions.</p>", published_at=day)
+    whole = [
+        make_article(body="<p>One sanction.</p>", published_at=day - dt.timedelta(days=n))
+        for n in (1, 2)
+    ]
+
+    monkeypatch.setattr(search_module, "MAX_CANDIDATES", 2)
+    assert search("sanction").stories == whole
+    monkeypatch.setattr(search_module, "MAX_CANDIDATES", 3)
+    assert search("sanction").stories == [plural, *whole]
+
+
+@pytest.mark.django_db
 def test_search_takes_every_hangul_word_as_the_start_of_one():
     article = make_article(body="<p>김정은은 푸틴과 회담했다.</p>")
 
@@ -373,6 +391,25 @@ def test_spelling_candidates_are_bounded_whatever_the_number_of_aliases():
         assert candidates.count() <= 2 * MAX_SPELLING_CANDIDATES, query
 
 
+@on_sqlite
+@pytest.mark.django_db
+def test_spelling_candidates_sharing_pieces_of_two_words_are_enough_alone():
+    # Ranking aliases that share one trigram with the query is the part that grows with
+    # the library: it is done only when too few share pieces of two of its words.
+    for name in ["Noh Wan-young", "Noh Wan-yong", "Wan-young Noh"]:
+        make_actor(name=name)
+    for first_name in ["Bin-ga", "Min-ji", "Ho-seok", "Tae-il"]:
+        make_actor(name=f"Noh {first_name}")
+
+    def candidates(limit: int) -> set[str]:
+        found = Alias.objects.filter(alias_resembling("noh wan yung", limit=limit))
+        return set(found.values_list("text", flat=True))
+
+    assert candidates(3) == {"Noh Wan-young", "Noh Wan-yong", "Wan-young Noh"}
+    assert len(candidates(5)) == 5
+    assert candidates(10) == set(Alias.objects.values_list("text", flat=True))
+
+
 @pytest.mark.django_db
 def test_search_query_count_does_not_grow_with_aliases(django_assert_max_num_queries):
     make_people(20)
@@ -429,14 +466,16 @@ def test_sqlite_search_reads_its_story_candidates_by_id_not_down_the_date_index(
         make_article(body=f"<p>Putin spoke {number}.</p>")
     with CaptureQueriesContext(connection) as queries:
         search("putin")
+    # Two lookups: "putin" whole, then, as fewer than 200 stories hold it, as a start.
     candidates = [q["sql"] for q in queries if "explainer_article_fts" in q["sql"]]
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN QUERY PLAN " + candidates[0])
-        plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
 
-    assert len(candidates) == 1
-    assert "USING INTEGER PRIMARY KEY" in plan
-    assert "article_latest" not in plan
+    assert len(candidates) == 2
+    for sql in candidates:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+        assert "USING INTEGER PRIMARY KEY" in plan
+        assert "article_latest" not in plan
 
 
 @on_postgresql
