@@ -600,9 +600,37 @@ class StoryChanged(Exception):
     """A story read before its transaction changed meanwhile: read it again, under lock."""
 
 
+@dataclass(frozen=True)
+class MentionWrites:
+    """What relinking a story writes besides its row: mentions gone, new and changed, and
+    the pending requests it answers."""
+
+    stale: list[Mention]
+    new: list[Mention]
+    changed: list[Mention]
+    pending: set[int]
+
+    @classmethod
+    def of(cls, state: StoryState, result: LinkResult) -> MentionWrites:
+        return cls(
+            stale=list(result.stale),
+            new=[m for m in result.automatic if m.pk is None],
+            changed=[
+                m
+                for m in [*result.automatic, *result.editor]
+                if m.pk is not None and state.as_read.get(m.pk) not in (None, _tracked(m))
+            ],
+            pending=state.pending,
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.stale or self.new or self.changed or self.pending)
+
+
 def write_story(state: StoryState, result: LinkResult, *, verify: bool) -> None:
-    """Write one relinked story, inside its transaction: its linked body and stored page
-    (unless neither would change), its mentions, and its requests marked done.
+    """Write one relinked story: its linked body and stored page (those that would
+    change), its mentions, and its requests marked done; inside its transaction, or, when
+    all it writes is its row, alone (``write_in_own_transaction``).
 
     ``verify`` is for a story read before its transaction: its row is then written (or,
     with nothing to write, locked) only if it is still as read, not saved, relinked or
@@ -612,8 +640,8 @@ def write_story(state: StoryState, result: LinkResult, *, verify: bool) -> None:
     from .stories import page_format, render_page
 
     article = state.article
-    previous = (article.linked_body_html, article.page_html)
-    article.linked_body_html = result.linked_html
+    writes = MentionWrites.of(state, result)
+    linked_as_read, article.linked_body_html = article.linked_body_html, result.linked_html
     page_html = render_page(article, page_groups(result), state.figures)
     page_is_current = article.page_rendered_at is not None and (
         (article.page_rendered_at, article.page_format) == (article.rendered_at, page_format())
@@ -621,38 +649,50 @@ def write_story(state: StoryState, result: LinkResult, *, verify: bool) -> None:
     row = Article.objects.filter(pk=article.pk)
     if verify:
         row = row.filter(updated_at=article.updated_at, rendered_at=article.rendered_at)
-    if page_is_current and previous == (result.linked_html, page_html):
-        if verify and not row.select_for_update().values_list("pk").exists():
+    changed: dict[str, str] = {}
+    if result.linked_html != linked_as_read:
+        changed["linked_body_html"] = result.linked_html
+    if not page_is_current or page_html != article.page_html:
+        changed["page_html"] = page_html
+    if not changed:
+        # Locked, where there is more to write, so that it stays as read until then.
+        if verify and not (row.select_for_update() if writes else row).values("pk").exists():
             raise StoryChanged
     else:
-        # rendered_at versions the cached story page.
+        # rendered_at versions the cached story page. A body or page written as it was
+        # costs what a new one does (PostgreSQL compresses and stores it again): only what
+        # changed is written, and an entry's description edited leaves the body alone.
         now = timezone.now()
         written = row.update(
-            linked_body_html=result.linked_html,
-            rendered_at=now,
-            page_html=page_html,
-            page_format=page_format(),
-            page_rendered_at=now,
+            **changed, rendered_at=now, page_format=page_format(), page_rendered_at=now
         )
         if verify and not written:
             raise StoryChanged
         article.rendered_at = article.page_rendered_at = now
         article.page_html, article.page_format = page_html, page_format()
 
-    if result.stale:
-        Mention.objects.filter(pk__in=[m.pk for m in result.stale]).delete()
-    Mention.objects.bulk_create([m for m in result.automatic if m.pk is None])
-    changed = [
-        m
-        for m in [*result.automatic, *result.editor]
-        if m.pk is not None and state.as_read.get(m.pk) not in (None, _tracked(m))
-    ]
-    if changed:
-        Mention.objects.bulk_update(changed, MENTION_FIELDS)
-    if state.pending:
-        answered, _ = PendingRelink.objects.filter(pk__in=state.pending).delete()
-        if verify and answered != len(state.pending):
+    if writes.stale:
+        Mention.objects.filter(pk__in=[m.pk for m in writes.stale]).delete()
+    if writes.new:
+        Mention.objects.bulk_create(writes.new)
+    if writes.changed:
+        Mention.objects.bulk_update(writes.changed, MENTION_FIELDS)
+    if writes.pending:
+        answered, _ = PendingRelink.objects.filter(pk__in=writes.pending).delete()
+        if verify and answered != len(writes.pending):
             raise StoryChanged
+
+
+def write_in_own_transaction(state: StoryState, result: LinkResult) -> None:
+    """``write_story`` for a story read before its transaction (``verify``), in a
+    transaction of its own. When all it writes is its row, that one statement is the
+    transaction (autocommit): BEGIN and COMMIT would be two more round trips to the
+    database, and most relinks after a library change write nothing else."""
+    if MentionWrites.of(state, result):
+        with transaction.atomic():
+            write_story(state, result, verify=True)
+    else:
+        write_story(state, result, verify=True)
 
 
 @contextmanager
@@ -752,8 +792,7 @@ def _relink_group(group: list[int], *, library: Library, summary: RelinkSummary)
     for article_id, result in results.items():
         try:
             try:
-                with transaction.atomic():
-                    write_story(states[article_id], result, verify=True)
+                write_in_own_transaction(states[article_id], result)
                 summary.relinked += 1
                 continue
             except StoryChanged:

@@ -374,3 +374,51 @@ def test_relinking_a_group_costs_the_same_queries_however_many_stories(queued):
         return sum(1 for query in queries if query["sql"].lstrip().upper().startswith("SELECT"))
 
     assert reads(many) == reads(few)
+
+
+def test_a_relink_writes_only_what_changed_of_a_story():
+    # A body written as it was costs what a new one does: PostgreSQL compresses and
+    # stores it again.
+    ri = make_actor(name="Ri Yong-ho", description="Foreign Minister of North Korea")
+    article = make_article(body="<p>Ri Yong-ho spoke.</p>")
+    Actor.objects.filter(pk=ri.pk).update(description="North Korea's Foreign Minister")
+    relinking.mark_stories_changed([article.pk])
+
+    with CaptureQueriesContext(connection) as queries:
+        relinking.relink_stories([article.pk])
+    with CaptureQueriesContext(connection) as again:
+        relinking.relink_stories([article.pk])
+
+    article.refresh_from_db()
+    writes = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "explainer_article"')]
+    assert len(writes) == 1
+    assert '"page_html"' in writes[0] and '"linked_body_html"' not in writes[0]
+    assert "North Korea&#x27;s Foreign Minister" in article.page_html
+    assert "Ri Yong-ho</a>" in article.linked_body_html
+    assert not [q for q in again if q["sql"].startswith('UPDATE "explainer_article"')]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relink_that_writes_only_the_story_row_writes_it_alone_in_autocommit(monkeypatch):
+    # One statement is a transaction of its own: no BEGIN and COMMIT round trips. A
+    # relink that writes mentions too writes them all in one transaction.
+    make_actor(name="Ri Yong-ho")
+    quiet = make_article(body="<p>Ri Yong-ho spoke.</p>")
+    busy = make_article(body="<p>Ri Yong-ho spoke.</p>")
+    relinking.mark_stories_changed([quiet.pk])
+    Article.objects.filter(pk=busy.pk).update(body_html="<p>Ri Yong-ho spoke. Ri Yong-ho left.</p>")
+    relinking.mark_stories_changed([busy.pk])
+    seen = {}
+
+    def watch(execute, sql, params, many, context):
+        if sql.startswith('UPDATE "explainer_article"'):
+            story = next(param for param in params if param in (quiet.pk, busy.pk))
+            seen[story] = connection.in_atomic_block
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        summary = relinking.relink_stories([quiet.pk, busy.pk])
+
+    assert summary.relinked == 2
+    assert seen == {quiet.pk: False, busy.pk: True}
+    assert Article.objects.get(pk=busy.pk).mentions.filter(is_linked=True).exists()
