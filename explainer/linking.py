@@ -301,11 +301,17 @@ class Matcher:
 
     def __init__(self, terms: Iterable[Term]) -> None:
         self._root: dict = {}
+        # The first two characters of every term (the whole of a one-character term): a
+        # word starting otherwise starts no term, and one set look-up tells, where walking
+        # the trie into a common word ("ka…" among a library of Kang, Kim and Ko) costs
+        # several.
+        self._openings: set[str] = set()
         self.size = 0
         for term in terms:
             key = normalize_alias(term.text)
             if len(key) < 1:
                 continue
+            self._openings.add(key[:2])
             node = self._root
             for ch in key:
                 node = node.setdefault(ch, {})
@@ -318,11 +324,16 @@ class Matcher:
         what follows it: in "Chairman Kim Yong-chol" the full name is still found."""
         hits: list[Hit] = []
         folded = fold(text)
-        root = self._root
+        root, openings = self._root, self._openings
         end = 0
         for i in _word_starts(text):
-            # Most words start no term at all: one dictionary look-up tells.
-            if i < end or folded[i] not in root:
+            # Most words start no term at all: look-ups in a dictionary and a set tell
+            # (inline: a method call per word costs more than they do).
+            if (
+                i < end
+                or folded[i] not in root
+                or (folded[i : i + 2] not in openings and folded[i] not in openings)
+            ):
                 continue
             best = self._longest_at(text, folded, i)
             if best is None:
@@ -338,6 +349,11 @@ class Matcher:
             end = best.end
         return hits
 
+    def _may_start(self, folded: str, i: int) -> bool:
+        """Whether a term may start at ``i``: most words start none, and a set look-up
+        tells."""
+        return folded[i : i + 2] in self._openings or folded[i] in self._openings
+
     def _names_inside(self, text: str, folded: str, outer: Hit) -> tuple[Hit, ...]:
         """The other entries' full names (no short forms or role phrases) a found phrase
         holds. Bounded by the phrase's length, not the library's size."""
@@ -345,7 +361,7 @@ class Matcher:
         end = outer.start
         for i in _word_starts(text[outer.start : outer.end]):
             position = outer.start + i
-            if position <= outer.start or position < end or folded[position] not in self._root:
+            if position <= outer.start or position < end or not self._may_start(folded, position):
                 continue
             hit = self._longest_at(text[: outer.end], folded[: outer.end], position)
             if hit is None:

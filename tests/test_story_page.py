@@ -9,7 +9,7 @@ from django.urls import clear_script_prefix, set_script_prefix
 
 from explainer.excerpts import split_after_first_paragraph
 from explainer.models import Actor, Article, Figure, RelinkJob
-from explainer.relinking import batched
+from explainer.relinking import batched, relink_stories
 
 from .factories import make_actor, make_article, make_note
 
@@ -70,6 +70,24 @@ def test_stored_page_is_the_page_rendered_in_full(client, cache_disabled, demo):
     assert '<h2 id="in-this-story-title">In this story</h2>' in stored
     assert '<span id="mention-desc-ri-yong-ho">' in stored
     assert '<h2 id="how-we-got-here-title">How we got here</h2>' in stored
+
+
+def test_stored_page_is_whole_when_the_story_holds_the_frames_break(client, cache_disabled):
+    # Only the story's blocks are rendered into a frame rendered once, cut at a character
+    # no story should hold (saving strips it); one that does is rendered in full.
+    make_actor(name="Ri Yong-ho")
+    article = make_article(body="<p>Ri Yong-ho spoke.</p>")
+    Article.objects.filter(pk=article.pk).update(headline="Ri Yong-ho\x00 speaks")
+    relink_stories([article.pk])
+    assert page_is_stored(article)
+    stored = client.get(article.get_absolute_url()).content.decode()
+    Article.objects.filter(pk=article.pk).update(page_rendered_at=None)
+
+    full = client.get(article.get_absolute_url()).content.decode()
+
+    assert stored == full
+    assert stored.count("<html") == 1
+    assert "<title>Ri Yong-ho\x00 speaks · Explainer</title>" in stored
 
 
 def test_entry_description_edit_shows_on_the_cold_page(
