@@ -5,6 +5,8 @@ import json
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import clear_script_prefix, set_script_prefix
 
 from explainer.excerpts import split_after_first_paragraph
@@ -72,6 +74,7 @@ def test_stored_page_is_the_page_rendered_in_full(client, cache_disabled, demo):
     assert '<h2 id="how-we-got-here-title">How we got here</h2>' in stored
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's text refuses NUL")
 def test_stored_page_is_whole_when_the_story_holds_the_frames_break(client, cache_disabled):
     # Only the story's blocks are rendered into a frame rendered once, cut at a character
     # no story should hold (saving strips it); one that does is rendered in full.
@@ -215,3 +218,37 @@ def test_page_paths_follow_the_script_prefix_the_site_is_mounted_under():
         clear_script_prefix()
 
     assert actor.get_absolute_url() == "/actors/ri-yong-ho/"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.parametrize("prepared", [True, False])
+def test_story_page_query_is_a_prepared_statement_unless_told_not(
+    client, cache_disabled, settings, prepared
+):
+    # Planning the query took three times as long as running it. A pooler that cannot
+    # keep prepared statements is told by DATABASE_PREPARED_STATEMENTS.
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
+    make_actor(name="Ri Yong-ho")
+    article = make_article(body="<p>Ri Yong-ho spoke.</p>")
+
+    pages, queries = [], []
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as captured:
+            pages.append(client.get(article.get_absolute_url()))
+        queries += [query["sql"] for query in captured]
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE name = 'explainer_published_story'"
+        )
+        statements = cursor.fetchone()[0]
+    assert len(queries) == 3
+    if prepared:
+        assert statements == 1
+        assert all("EXECUTE explainer_published_story(" in sql for sql in queries)
+        assert queries[1].startswith("EXECUTE ")
+    else:
+        assert all(sql.startswith("SELECT id, rendered_at") for sql in queries)
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    assert all("Ri Yong-ho</a>" in page.content.decode() for page in pages)
+    assert client.get("/stories/no-such-story/").status_code == 404
