@@ -663,9 +663,8 @@ def write_story(state: StoryState, result: LinkResult, *, verify: bool) -> None:
         # costs what a new one does (PostgreSQL compresses and stores it again): only what
         # changed is written, and an entry's description edited leaves the body alone.
         now = timezone.now()
-        written = row.update(
-            **changed, rendered_at=now, page_format=page_format(), page_rendered_at=now
-        )
+        values = {**changed, "rendered_at": now, "page_format": page_format()}
+        written = update_story_row(article, {**values, "page_rendered_at": now}, verify=verify)
         if verify and not written:
             raise StoryChanged
         article.rendered_at = article.page_rendered_at = now
@@ -681,6 +680,35 @@ def write_story(state: StoryState, result: LinkResult, *, verify: bool) -> None:
         answered, _ = PendingRelink.objects.filter(pk__in=writes.pending).delete()
         if verify and answered != len(writes.pending):
             raise StoryChanged
+
+
+def update_story_row(article: Article, values: dict[str, object], *, verify: bool) -> int:
+    """Write ``values`` (field names and values) to the story's row, and say whether it
+    was there to write: with ``verify``, only if it is still as read (``write_story``).
+    Written as SQL: the ORM took 0.19 ms to build this UPDATE, a twentieth of a relink,
+    for a statement that is the same every time."""
+    quote = connection.ops.quote_name
+    fields = [Article._meta.get_field(name) for name in values]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    params = [
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(fields, values.values(), strict=True)
+    ]
+    where = f"{quote('id')} = %s"
+    params.append(article.pk)
+    for name in ("updated_at", "rendered_at") if verify else ():
+        as_read = getattr(article, name)
+        if as_read is None:
+            where += f" AND {quote(name)} IS NULL"
+        else:
+            field = Article._meta.get_field(name)
+            where += f" AND {quote(field.column)} = %s"
+            params.append(field.get_db_prep_value(as_read, connection, prepared=False))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(Article._meta.db_table)} SET {assignments} WHERE {where}", params
+        )
+        return cursor.rowcount
 
 
 def write_in_own_transaction(state: StoryState, result: LinkResult) -> None:

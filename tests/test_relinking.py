@@ -422,3 +422,18 @@ def test_a_relink_that_writes_only_the_story_row_writes_it_alone_in_autocommit(m
     assert summary.relinked == 2
     assert seen == {quiet.pk: False, busy.pk: True}
     assert Article.objects.get(pk=busy.pk).mentions.filter(is_linked=True).exists()
+
+
+def test_a_story_never_rendered_is_written_as_read_not_read_again():
+    make_actor(name="Ri Yong-ho")
+    article = make_article(body="<p>Ri Yong-ho spoke.</p>")
+    Article.objects.filter(pk=article.pk).update(rendered_at=None, page_html="")
+
+    with CaptureQueriesContext(connection) as queries:
+        summary = relinking.relink_stories([article.pk])
+
+    article.refresh_from_db()
+    assert summary.relinked == 1
+    assert len([q for q in queries if q["sql"].startswith('UPDATE "explainer_article"')]) == 1
+    assert not [q for q in queries if "FOR UPDATE" in q["sql"]]
+    assert article.rendered_at is not None and "Ri Yong-ho</a>" in article.page_html
