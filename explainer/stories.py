@@ -283,7 +283,7 @@ def render_page(article: Article, story_groups: list, figures: list) -> str:
 
     Only the story's own blocks are rendered; the rest of the page (``base.html``, the
     same on every stored page) was rendered once (``_page_frame``): a fifth of a page's
-    rendering, and rendering is a third of a relink."""
+    rendering, and rendering is a quarter of a relink."""
     context = {
         **story_parts(article, story_groups, figures),
         **head_parts(
@@ -364,9 +364,9 @@ def _published_story_sql(*, marks: tuple[str, ...] = ("%s",) * 4) -> str:
     )
 
 
-# PostgreSQL: the name ``published_story``'s query is prepared under, on each connection
-# (psycopg's) by whether it was: True, or False when preparing it failed partway, which
-# leaves it unknown (the plain query is used there from then on).
+# PostgreSQL: the name ``published_story``'s query is prepared under, and for each
+# connection (psycopg's) whether it is prepared there: True, or False when preparing it
+# failed partway and left that unknown (that connection then runs the plain query).
 _PREPARED_STORY = "explainer_published_story"
 _PREPARED_ON: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
