@@ -37,7 +37,7 @@ MIN_SUBSTRING_CHARS = 3
 PREFIX_CANDIDATE_CHARS = 8
 
 # Aliases a SQLite trigram lookup for spelling candidates ranks, at most (see
-# ``alias_resembling``).
+# ``_sqlite_resembling``): 1,000 took half as long again at 100,000 aliases, finding the same.
 SQLITE_RANKED = 500
 
 # Above every character: ``x <= value < x + _LAST_CHAR`` is "value starts with x", a range
