@@ -627,7 +627,13 @@ class MentionWrites:
         return bool(self.stale or self.new or self.changed or self.pending)
 
 
-def write_story(state: StoryState, result: LinkResult, *, verify: bool) -> None:
+def write_story(
+    state: StoryState,
+    result: LinkResult,
+    *,
+    verify: bool,
+    writes: MentionWrites | None = None,
+) -> None:
     """Write one relinked story: its linked body and stored page (those that would
     change), its mentions, and its requests marked done; inside its transaction, or, when
     all it writes is its row, alone (``write_in_own_transaction``).
@@ -636,11 +642,12 @@ def write_story(state: StoryState, result: LinkResult, *, verify: bool) -> None:
     with nothing to write, locked) only if it is still as read, not saved, relinked or
     marked changed (``mark_stories_changed``) since, and its requests are still pending,
     none answered by another worker; else ``StoryChanged``. Both checks cost no query of
-    their own."""
+    their own. ``writes`` is ``MentionWrites.of(state, result)``, when the caller has it."""
     from .stories import page_format, render_page
 
     article = state.article
-    writes = MentionWrites.of(state, result)
+    if writes is None:
+        writes = MentionWrites.of(state, result)
     linked_as_read, article.linked_body_html = article.linked_body_html, result.linked_html
     page_html = render_page(article, page_groups(result), state.figures)
     page_is_current = article.page_rendered_at is not None and (
@@ -697,11 +704,10 @@ def update_story_row(article: Article, values: dict[str, object], *, verify: boo
     where = f"{quote('id')} = %s"
     params.append(article.pk)
     for name in ("updated_at", "rendered_at") if verify else ():
-        as_read = getattr(article, name)
+        field, as_read = Article._meta.get_field(name), getattr(article, name)
         if as_read is None:
-            where += f" AND {quote(name)} IS NULL"
+            where += f" AND {quote(field.column)} IS NULL"
         else:
-            field = Article._meta.get_field(name)
             where += f" AND {quote(field.column)} = %s"
             params.append(field.get_db_prep_value(as_read, connection, prepared=False))
     with connection.cursor() as cursor:
@@ -716,11 +722,12 @@ def write_in_own_transaction(state: StoryState, result: LinkResult) -> None:
     transaction of its own. When all it writes is its row, that one statement is the
     transaction (autocommit): BEGIN and COMMIT would be two more round trips to the
     database, and most relinks after a library change write nothing else."""
-    if MentionWrites.of(state, result):
+    writes = MentionWrites.of(state, result)
+    if writes:
         with transaction.atomic():
-            write_story(state, result, verify=True)
+            write_story(state, result, verify=True, writes=writes)
     else:
-        write_story(state, result, verify=True)
+        write_story(state, result, verify=True, writes=writes)
 
 
 @contextmanager
