@@ -143,14 +143,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options.setdefault("connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3")))
     _statement_timeout_ms = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS") or "0")
-    # The story page's one query is a prepared statement (explainer.stories): planning it
-    # took three times as long as running it. Off behind a pooler that cannot keep
-    # prepared statements (PgBouncer before 1.21, or without max_prepared_statements).
-    DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
     if _statement_timeout_ms:
         _options["options"] = " ".join(
             [_options.get("options", ""), f"-c statement_timeout={_statement_timeout_ms}"]
         ).strip()
+
+# PostgreSQL: the story page's one query is a prepared statement (explainer.stories):
+# planning it took three times as long as running it. Off behind a pooler that cannot keep
+# prepared statements (PgBouncer before 1.21, or without max_prepared_statements).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # A cache is a cache (explainer/caching.py): a Redis that is down or stops answering costs

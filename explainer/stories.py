@@ -408,9 +408,7 @@ def published_story(slug: str, *, cached: tuple | None) -> PublishedStory | None
 
 
 def _prepares() -> bool:
-    return connection.vendor == "postgresql" and getattr(
-        settings, "DATABASE_PREPARED_STATEMENTS", False
-    )
+    return connection.vendor == "postgresql" and settings.DATABASE_PREPARED_STATEMENTS
 
 
 @dataclass(frozen=True)

@@ -236,10 +236,8 @@ def alias_resembling(normalized: str, *, limit: int) -> Q:
                 [start, start + _LAST_CHAR, limit],
             )
         )
-    prologue: tuple[str, list] = ("", [])
     if _vendor() == "sqlite":
-        prologue, found = _sqlite_resembling(normalized, limit=limit)
-        lookups += found
+        lookups += _sqlite_resembling(normalized, limit=limit)
     else:
         lookups.append(
             (
@@ -250,20 +248,17 @@ def alias_resembling(normalized: str, *, limit: int) -> Q:
         )
     if not lookups:
         return Q(pk__in=[])
-    sql = prologue[0] + " UNION ".join(
+    sql = " UNION ".join(
         f"SELECT id FROM ({lookup}) AS part_{i}" for i, (lookup, _) in enumerate(lookups)
     )
-    params = prologue[1] + [param for _, lookup_params in lookups for param in lookup_params]
-    return Q(pk__in=RawSQL(sql, params))
+    return Q(pk__in=RawSQL(sql, [param for _, params in lookups for param in params]))
 
 
-def _sqlite_resembling(
-    normalized: str, *, limit: int
-) -> tuple[tuple[str, list], list[tuple[str, list]]]:
-    """``alias_resembling``'s lookups on SQLite, and the WITH clause they need: aliases
-    holding trigrams (``spelling.trigrams``) of two of the query's words, then, only when
-    there are fewer than ``limit`` of those, aliases holding any of its trigrams; at most
-    ``limit`` of each, best ranked (bm25) first.
+def _sqlite_resembling(normalized: str, *, limit: int) -> list[tuple[str, list]]:
+    """``alias_resembling``'s lookup on SQLite: aliases holding trigrams
+    (``spelling.trigrams``) of two of the query's words, then, only when there are fewer
+    than ``limit`` of those, aliases holding any of its trigrams; at most ``limit`` of
+    each, best ranked (bm25) first.
 
     Ranking costs a little for every alias a MATCH finds, and a query's commonest piece
     may be in most of them ("per" of "persn 4321"): each MATCH ranks at most
@@ -276,7 +271,7 @@ def _sqlite_resembling(
         for pieces in trigrams(normalized)
     ]
     if not groups:
-        return ("", []), []
+        return []
     ranked = (
         "SELECT id FROM (SELECT rowid AS id, rank FROM explainer_alias_trigram "
         "WHERE explainer_alias_trigram MATCH %s LIMIT {ranked}) ORDER BY rank LIMIT %s"
@@ -284,18 +279,16 @@ def _sqlite_resembling(
     any_piece = " OR ".join(groups)
     pairs = [f"({a} AND {b})" for i, a in enumerate(groups[:3]) for b in groups[i + 1 : 3]]
     if not pairs:
-        return ("", []), [(ranked.format(ranked="%s"), [any_piece, SQLITE_RANKED, limit])]
-    # Materialized, so that its rows are counted before the other lookup starts, which
-    # then reads nothing when told to rank none.
-    prologue = (
-        f"WITH paired AS MATERIALIZED ({ranked.format(ranked='%s')}) ",
-        [" OR ".join(pairs), SQLITE_RANKED, limit],
-    )
+        return [(ranked.format(ranked="%s"), [any_piece, SQLITE_RANKED, limit])]
+    # The pairs materialized, so that they are counted before the other MATCH starts,
+    # which then reads nothing when told to rank none.
     if_short = "(CASE WHEN (SELECT count(*) FROM paired) < %s THEN %s ELSE 0 END)"
-    return prologue, [
-        ("SELECT id FROM paired", []),
-        (ranked.format(ranked=if_short), [any_piece, limit, SQLITE_RANKED, limit]),
-    ]
+    sql = (
+        f"WITH paired AS MATERIALIZED ({ranked.format(ranked='%s')}) "
+        f"SELECT id FROM paired UNION SELECT id FROM ({ranked.format(ranked=if_short)})"
+    )
+    paired_params = [" OR ".join(pairs), SQLITE_RANKED, limit]
+    return [(sql, [*paired_params, any_piece, limit, SQLITE_RANKED, limit])]
 
 
 def description_matching(model: type, query: str, *, limit: int | None = None) -> Q:
