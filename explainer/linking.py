@@ -20,6 +20,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import ahocorasick
+
 CONTEXT_CHARS = 32
 
 # Characters that a reader treats as "the same gap" between the parts of a name:
@@ -130,24 +132,26 @@ def is_word_char(ch: str) -> bool:
     return ch == "_" or unicodedata.category(ch)[0] in "LNM"
 
 
-def _char_class(ch: str) -> str:
-    if is_word_char(ch):
-        return "w"
-    return " " if ch in _SEPARATORS else "."
+def _may_start_term(text: str, i: int) -> bool:
+    """Whether a term may start at ``i``: a word's first character, or a character that is
+    neither a word's nor a separator. A term never starts inside a word, nor with a
+    separator, which normalizing an alias strips."""
+    if is_word_char(text[i]):
+        return i == 0 or not is_word_char(text[i - 1])
+    return text[i] not in _SEPARATORS
 
 
-# Each character as "w" (a word character), " " (a separator) or "." (anything else).
-_CHAR_CLASSES = TranslationTable(_char_class)
-# A word's first character, or a character that is neither a word's nor a separator.
-_TERM_START = re.compile(r"(?<!w)w|\.")
+_SPACE_RUN = re.compile(r"  +")
 
 
-def _word_starts(text: str) -> list[int]:
-    """Offsets where a word begins, or where a non-word character other than a separator
-    stands: the places a term may start (a term never starts inside a word, nor with a
-    separator, which normalizing an alias strips). Found at C speed: this runs over every
-    character of every story."""
-    return [found.start() for found in _TERM_START.finditer(text.translate(_CHAR_CLASSES))]
+def _collapse_spaces(folded: str) -> tuple[str, list[int] | None]:
+    """``folded`` with each run of spaces as one space, and where each of its characters
+    was in ``folded`` (None when there was no run: the same offsets)."""
+    if "  " not in folded:
+        return folded, None
+    collapsed = _SPACE_RUN.sub(" ", folded)
+    offsets = [i for i, ch in enumerate(folded) if ch != " " or i == 0 or folded[i - 1] != " "]
+    return collapsed, offsets
 
 
 def is_hangul(ch: str) -> bool:
@@ -296,118 +300,113 @@ _NEXT_WORD = re.compile(r"[ \u00a0]([^\W\d_][\w'’.-]*)")
 
 
 class Matcher:
-    """A character trie over every term: one left-to-right pass over the text finds the
-    longest phrase at each word start, whatever the number of terms."""
+    """An Aho-Corasick automaton (pyahocorasick) over every term: one pass over the text,
+    at C speed, finds every phrase, whatever the number of terms; the few it finds are
+    then kept or dropped by word boundaries and case."""
 
     def __init__(self, terms: Iterable[Term]) -> None:
-        self._root: dict = {}
-        # The first two characters of every term (the whole of a one-character term): a
-        # word starting otherwise starts no term, and one set look-up tells, where walking
-        # the trie into a common word ("ka…" among a library of Kang, Kim and Ko) costs
-        # several.
-        self._openings: set[str] = set()
-        self.size = 0
+        by_key: dict[str, list[Term]] = {}
         for term in terms:
             key = normalize_alias(term.text)
-            if len(key) < 1:
-                continue
-            self._openings.add(key[:2])
-            node = self._root
-            for ch in key:
-                node = node.setdefault(ch, {})
-            node.setdefault(None, []).append(term)
-            self.size += 1
+            if key:
+                by_key.setdefault(key, []).append(term)
+        self.size = sum(map(len, by_key.values()))
+        self._automaton = ahocorasick.Automaton()
+        for key, keyed in by_key.items():
+            self._automaton.add_word(key, (len(key), tuple(keyed)))
+        if by_key:
+            self._automaton.make_automaton()
 
     def find(self, text: str) -> list[Hit]:
         """Every non-overlapping, longest phrase in ``text`` on word boundaries. A phrase
         that runs on into a longer name is returned with ``longer_name`` and does not hide
         what follows it: in "Chairman Kim Yong-chol" the full name is still found."""
+        if not self.size:
+            return []
+        found = self._phrases(text)
         hits: list[Hit] = []
-        folded = fold(text)
-        root, openings = self._root, self._openings
         end = 0
-        for i in _word_starts(text):
-            # Most words start no term at all: look-ups in a dictionary and a set tell
-            # (inline: a method call per word costs more than they do).
-            if (
-                i < end
-                or folded[i] not in root
-                or (folded[i : i + 2] not in openings and folded[i] not in openings)
-            ):
+        for start in sorted({start for start, _, _ in found}):
+            if start < end:
                 continue
-            best = self._longest_at(text, folded, i)
+            best = _longest(text, found, start, limit=len(text))
             if best is None:
                 continue
             longer = longer_name_at(text, best.start, best.end)
             if longer:
                 hits.append(Hit(best.start, best.end, best.terms, longer_name=longer))
                 continue
-            inside = self._names_inside(text, folded, best)
+            inside = _names_inside(text, found, best)
             hits.append(
                 Hit(best.start, best.end, best.terms, names_inside=inside) if inside else best
             )
             end = best.end
         return hits
 
-    def _may_start(self, folded: str, i: int) -> bool:
-        """Whether a term may start at ``i``: most words start none, and a set look-up
-        tells."""
-        return folded[i : i + 2] in self._openings or folded[i] in self._openings
+    def _phrases(self, text: str) -> list[tuple[int, int, tuple[Term, ...]]]:
+        """Every phrase of the library in ``text`` that starts where a term may, as
+        (start, end, the terms it may be), overlapping ones included. Runs of spaces in
+        the text match the single space of a normalized alias."""
+        searched, offsets = _collapse_spaces(fold(text))
+        found = []
+        for last, (length, terms) in self._automaton.iter(searched):
+            start, end = last - length + 1, last + 1
+            if offsets is not None:
+                start, end = offsets[start], offsets[last] + 1
+            if _may_start_term(text, start):
+                found.append((start, end, terms))
+        return found
 
-    def _names_inside(self, text: str, folded: str, outer: Hit) -> tuple[Hit, ...]:
-        """The other entries' full names (no short forms or role phrases) a found phrase
-        holds. Bounded by the phrase's length, not the library's size."""
-        found: list[Hit] = []
-        end = outer.start
-        for i in _word_starts(text[outer.start : outer.end]):
-            position = outer.start + i
-            if position <= outer.start or position < end or not self._may_start(folded, position):
-                continue
-            hit = self._longest_at(text[: outer.end], folded[: outer.end], position)
-            if hit is None:
-                continue
-            full = tuple(
-                term
-                for term in hit.terms
-                if not term.is_short_form and not term.role and term.target not in outer.targets
-            )
-            if full:
-                found.append(Hit(hit.start, hit.end, full))
-                end = hit.end
-        return tuple(found)
 
-    def _longest_at(self, text: str, folded: str, start: int) -> Hit | None:
-        node = self._root
-        best: Hit | None = None
-        j = start
-        length = len(text)
-        previous = ""
-        while j < length:
-            ch = folded[j]
-            # Runs of spaces in the text match the single space of a normalized alias.
-            if ch == " " and previous == " ":
-                j += 1
-                continue
-            node = node.get(ch)
-            if node is None:
-                break
-            previous = ch
-            j += 1
-            terms = node.get(None)
-            if terms and self._ends_on_boundary(text, j):
-                found = text[start:j]
-                matching = tuple(term for term in terms if _case_matches(found, term))
-                if matching:
-                    best = Hit(start=start, end=j, terms=matching)
-        return best
+def _longest(
+    text: str, found: list[tuple[int, int, tuple[Term, ...]]], start: int, *, limit: int
+) -> Hit | None:
+    """The longest of the phrases ``found`` at ``start`` that ends on a word boundary by
+    ``limit`` (the text read as if it ended there), in the case its terms need."""
+    bounded = text if limit >= len(text) else text[:limit]
+    best: Hit | None = None
+    for at, end, terms in found:
+        if at != start or end > limit or (best is not None and end <= best.end):
+            continue
+        if not _ends_on_boundary(bounded, end):
+            continue
+        written = text[start:end]
+        matching = tuple(term for term in terms if _case_matches(written, term))
+        if matching:
+            best = Hit(start=start, end=end, terms=matching)
+    return best
 
-    @staticmethod
-    def _ends_on_boundary(text: str, end: int) -> bool:
-        if end >= len(text) or not is_word_char(text[end - 1]) or not is_word_char(text[end]):
-            return True
-        if is_hangul(text[end - 1]) and is_hangul(text[end]):
-            return particle_follows(text, end)
-        return False
+
+def _names_inside(
+    text: str, found: list[tuple[int, int, tuple[Term, ...]]], outer: Hit
+) -> tuple[Hit, ...]:
+    """The other entries' full names (no short forms or role phrases) a found phrase
+    holds. Bounded by the phrase's length, not the library's size."""
+    names: list[Hit] = []
+    end = outer.start
+    for start in sorted({at for at, _, _ in found if outer.start < at < outer.end}):
+        if start < end:
+            continue
+        hit = _longest(text, found, start, limit=outer.end)
+        if hit is None:
+            continue
+        full = tuple(
+            term
+            for term in hit.terms
+            if not term.is_short_form and not term.role and term.target not in outer.targets
+        )
+        if full:
+            names.append(Hit(hit.start, hit.end, full))
+            end = hit.end
+    return tuple(names)
+
+
+def _ends_on_boundary(text: str, end: int) -> bool:
+    if end >= len(text) or not is_word_char(text[end - 1]) or not is_word_char(text[end]):
+        return True
+    if is_hangul(text[end - 1]) and is_hangul(text[end]):
+        return particle_follows(text, end)
+    return False
 
 
 def particle_follows(text: str, end: int) -> bool:

@@ -93,6 +93,21 @@ def test_find_runs_of_spaces_and_non_breaking_spaces_match_one_space():
     ]
 
 
+def test_find_offsets_stay_right_after_runs_of_spaces():
+    text = "Talks  with   Kim Jong-un,\n\n and then  Putin   met  Kim Jong  Un."
+
+    assert found(text) == [
+        ("Kim Jong-un", "kim"),
+        ("Putin", "putin"),
+        ("Kim Jong  Un", "kim"),
+    ]
+
+
+def test_matcher_without_terms_finds_nothing():
+    assert Matcher([]).find("Kim Jong-un met Putin") == []
+    assert Matcher([Term("--", "nothing")]).size == 0
+
+
 def test_find_mentions_never_inside_an_existing_link_or_across_tags():
     parsed = parse_html('<p><a href="https://example.com">Putin</a> and <em>Kim</em> Jong-un</p>')
 
