@@ -437,3 +437,57 @@ def test_a_story_never_rendered_is_written_as_read_not_read_again():
     assert len([q for q in queries if q["sql"].startswith('UPDATE "explainer_article"')]) == 1
     assert not [q for q in queries if "FOR UPDATE" in q["sql"]]
     assert article.rendered_at is not None and "Ri Yong-ho</a>" in article.page_html
+
+
+def server_connections() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads ahead on PostgreSQL only")
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_reads_the_next_group_of_stories_while_it_relinks_the_one_before(
+    queued, monkeypatch
+):
+    stories = stories_naming("Ri Yong-ho", relinking.GROUP_SIZE * 2 + 3)
+    actor = make_actor(name="Ri Yong-ho")
+    read_on: list[str] = []
+    read_stories = relinking.read_stories
+
+    def recorded(article_ids, **kwargs):
+        read_on.append(threading.current_thread().name)
+        return read_stories(article_ids, **kwargs)
+
+    monkeypatch.setattr(relinking, "read_stories", recorded)
+    connections_before = server_connections()
+
+    summary = relinking.relink_stories([story.pk for story in stories])
+
+    assert (summary.relinked, summary.failed) == (len(stories), [])
+    assert len(read_on) == 3 and all(name.startswith("relink-read-ahead") for name in read_on)
+    for story in Article.objects.filter(pk__in=[story.pk for story in stories]):
+        assert f'href="{actor.get_absolute_url()}' in story.linked_body_html
+        assert "Ri Yong-ho" in story.page_html
+    # The reading thread is gone, and so is its connection.
+    assert not [t for t in threading.enumerate() if t.name.startswith("relink-read-ahead")]
+    assert server_connections() == connections_before
+
+
+def test_within_a_transaction_relinking_reads_on_its_own_connection(queued, monkeypatch):
+    # A test's (or a caller's) transaction holds rows another connection cannot see.
+    stories = stories_naming("Ri Yong-ho", relinking.GROUP_SIZE + 1)
+    make_actor(name="Ri Yong-ho")
+    read_on: list[str] = []
+    read_stories = relinking.read_stories
+
+    def recorded(article_ids, **kwargs):
+        read_on.append(threading.current_thread().name)
+        return read_stories(article_ids, **kwargs)
+
+    monkeypatch.setattr(relinking, "read_stories", recorded)
+
+    summary = relinking.relink_stories([story.pk for story in stories])
+
+    assert summary.relinked == len(stories)
+    assert read_on == [threading.current_thread().name] * 2
