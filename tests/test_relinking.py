@@ -439,6 +439,20 @@ def test_a_story_never_rendered_is_written_as_read_not_read_again():
     assert article.rendered_at is not None and "Ri Yong-ho</a>" in article.page_html
 
 
+@pytest.fixture
+def read_on(monkeypatch) -> list[str]:
+    """The name of the thread each group of stories is read on, as relinking reads them."""
+    names: list[str] = []
+    read_stories = relinking.read_stories
+
+    def recorded(article_ids, **kwargs):
+        names.append(threading.current_thread().name)
+        return read_stories(article_ids, **kwargs)
+
+    monkeypatch.setattr(relinking, "read_stories", recorded)
+    return names
+
+
 def server_connections() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
@@ -447,19 +461,9 @@ def server_connections() -> int:
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="reads ahead on PostgreSQL only")
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_reads_the_next_group_of_stories_while_it_relinks_the_one_before(
-    queued, monkeypatch
-):
+def test_a_worker_reads_the_next_group_of_stories_while_it_relinks_the_one_before(queued, read_on):
     stories = stories_naming("Ri Yong-ho", relinking.GROUP_SIZE * 2 + 3)
     actor = make_actor(name="Ri Yong-ho")
-    read_on: list[str] = []
-    read_stories = relinking.read_stories
-
-    def recorded(article_ids, **kwargs):
-        read_on.append(threading.current_thread().name)
-        return read_stories(article_ids, **kwargs)
-
-    monkeypatch.setattr(relinking, "read_stories", recorded)
     connections_before = server_connections()
 
     summary = relinking.relink_stories([story.pk for story in stories])
@@ -474,18 +478,10 @@ def test_a_worker_reads_the_next_group_of_stories_while_it_relinks_the_one_befor
     assert server_connections() == connections_before
 
 
-def test_within_a_transaction_relinking_reads_on_its_own_connection(queued, monkeypatch):
+def test_within_a_transaction_relinking_reads_on_the_callers_connection(queued, read_on):
     # A test's (or a caller's) transaction holds rows another connection cannot see.
     stories = stories_naming("Ri Yong-ho", relinking.GROUP_SIZE + 1)
     make_actor(name="Ri Yong-ho")
-    read_on: list[str] = []
-    read_stories = relinking.read_stories
-
-    def recorded(article_ids, **kwargs):
-        read_on.append(threading.current_thread().name)
-        return read_stories(article_ids, **kwargs)
-
-    monkeypatch.setattr(relinking, "read_stories", recorded)
 
     summary = relinking.relink_stories([story.pk for story in stories])
 
