@@ -418,10 +418,6 @@ def build_archive(size: int, facts: dict) -> None:
             # What autovacuum does after such a load: statistics for the planner, and the
             # GIN indexes' pending lists merged (a search would otherwise scan them).
             cursor.execute("VACUUM ANALYZE")
-            # And the load's dirty pages (gigabytes at 100,000 stories) written out now,
-            # which the checkpointer would otherwise spread over the next minutes, under
-            # the measurements.
-            cursor.execute("CHECKPOINT")
     facts["stories_s"] = time.perf_counter() - started
     get_user_model().objects.create_superuser("bench-editor", "editor@example.com", "not-used")
     facts.update(stories=size, aliases=len(aliases), actors=len(actors), mentions=mention_count)

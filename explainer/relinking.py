@@ -22,8 +22,7 @@ import datetime as dt
 import logging
 import traceback
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -797,58 +796,21 @@ def relink_stories(article_ids: Iterable[int]) -> RelinkSummary:
     # One library for the chunk: an alias edited meanwhile asks for its own relinks, which
     # a relink that started before it never answers (its pending rows were not read).
     library = current_library()
-    # Each story once: two groups holding one story would lock its rows against each other.
-    ids = list(dict.fromkeys(article_ids))
-    groups = [ids[start : start + GROUP_SIZE] for start in range(0, len(ids), GROUP_SIZE)]
-    with commits_not_flushed(), closing(read_groups(groups)) as read:
-        for group, states in read:
-            _relink_group(group, states, library=library, summary=summary)
+    ids = list(article_ids)
+    with commits_not_flushed():
+        for start in range(0, len(ids), GROUP_SIZE):
+            _relink_group(ids[start : start + GROUP_SIZE], library=library, summary=summary)
     return summary
 
 
-def claim_and_read(group: list[int]) -> dict[int, StoryState]:
-    """A group's stories as ``read_stories`` reads them, their pending requests claimed
-    first: the sweep leaves these to this worker unless it stops for good."""
+def _relink_group(group: list[int], *, library: Library, summary: RelinkSummary) -> None:
+    """Read and link a group of stories together, then write each in its own transaction,
+    or relink it alone if it changed since it was read (``relink_stories``)."""
+    # Claimed: the sweep leaves these to this worker unless it stops for good.
     PendingRelink.objects.filter(article_id__in=group, failed_at=None).update(
         claimed_at=timezone.now()
     )
-    return read_stories(group)
-
-
-def read_groups(groups: list[list[int]]) -> Iterator[tuple[list[int], dict[int, StoryState]]]:
-    """Each group with its stories as read (``claim_and_read``), in order. On PostgreSQL
-    outside a transaction (a worker's task), the next group is read on a thread and a
-    connection of its own while this one links and writes the group before: the
-    database server reads meanwhile, on a core of its own, and the reads' round trips (a
-    fifth of a relink) are no longer waited for. Within a transaction the other
-    connection would not see what this one holds; SQLite reads in this process anyway."""
-    if len(groups) < 2 or connection.in_atomic_block or connection.vendor != "postgresql":
-        for group in groups:
-            yield group, claim_and_read(group)
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="relink-read-ahead") as reader:
-        try:
-            ahead = reader.submit(claim_and_read, groups[0])
-            for index, group in enumerate(groups):
-                states = ahead.result()
-                if index + 1 < len(groups):
-                    ahead = reader.submit(claim_and_read, groups[index + 1])
-                yield group, states
-        finally:
-            # After what is still being read: the reading thread's own connection (looked
-            # up there: ``connection`` is each thread's own).
-            reader.submit(lambda: connection.close())
-
-
-def _relink_group(
-    group: list[int],
-    states: dict[int, StoryState],
-    *,
-    library: Library,
-    summary: RelinkSummary,
-) -> None:
-    """Link a group of stories read together, then write each in its own transaction,
-    or relink it alone if it changed since it was read (``relink_stories``)."""
+    states = read_stories(group)
     results: dict[int, LinkResult] = {}
     for article_id in group:
         state = states.get(article_id)
