@@ -479,3 +479,12 @@ class _RemovalAudit(HTMLParser):
     def handle_comment(self, data: str) -> None:
         if not self._dropped:
             self._count("comment")
+
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        """A marked section ("<![CDATA[x]]>", Word's "<![if …]>") is a comment to HTML, up
+        to the first ">" (or the end), and the sanitizer drops it with what it holds.
+        Python 3.11's parser reads them otherwise, and fails on one it cannot name
+        ("<![0")."""
+        end = self.rawdata.find(">", i + 3)
+        self.handle_comment(self.rawdata[i + 3 : end if end != -1 else None])
+        return end + 1 if end != -1 else len(self.rawdata)

@@ -226,3 +226,18 @@ def test_empty_editor_body_is_required(admin_client):
     errors = form_errors(admin_client.post(ARTICLE_ADD, article_form(admin_client, body="<p></p>")))
 
     assert "This field is required." in errors
+
+
+@pytest.mark.parametrize(
+    "declaration", ["<![0 draft>", "<![CDATA[Kim met Putin]]>", "<![if !supportLists]>"]
+)
+def test_a_marked_section_in_the_body_is_removed_and_named(admin_client, declaration):
+    # HTML reads "<![" up to the next ">" as a comment; Python's parser once failed on
+    # "<![0" and the save was a server error.
+    body = f"<p>Kim {declaration}met Putin.</p>"
+
+    response = admin_client.post(ARTICLE_ADD, article_form(admin_client, body=body))
+
+    assert response.status_code == 302
+    assert Article.objects.get().body == "<p>Kim met Putin.</p>"
+    assert "Removed from the body: a comment." in warnings_of(response)

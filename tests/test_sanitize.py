@@ -583,6 +583,15 @@ def test_every_other_scheme_is_refused_even_disguised(url):
     assert not is_allowed_url(url)
 
 
+@pytest.mark.parametrize("clean", [clean_body_html, clean_summary_html])
+def test_a_marked_section_is_named_as_the_comment_html_reads_it(clean):
+    cleaned = clean("<p>a</p><![0 b")
+
+    assert cleaned.html == "<p>a</p>"
+    assert cleaned.removed == ("a comment",)
+    assert clean("<![CDATA[x]]>y<![endif]>").removed == ("2 comments",)
+
+
 def test_clean_summary_names_what_it_removed_in_order():
     html = (
         '<p onclick="x()">Hi<script>alert("<b>")</script><iframe src="//x.test"><p>in</p>'
