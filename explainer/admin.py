@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 
-from . import relinking
+from . import relinking, scheduling
 from .dashboard import newsroom_dashboard
 from .descriptions import description_contradictions
 from .editing import (
@@ -228,7 +228,7 @@ def render_job_progress(job: RelinkJob | None) -> str:
     if job is None:
         return "No relinking asked for yet."
     return render_to_string(
-        "admin/explainer/_relink_progress.html", {"progress": relinking.job_progress(job)}
+        "admin/explainer/_relink_progress.html", {"progress": scheduling.job_progress(job)}
     )
 
 
@@ -311,7 +311,7 @@ class EntryAdmin(RichTextAdminMixin, RevisionAdmin):
     def relink_progress(self, obj):
         if obj is None or not obj.pk:
             return "Stories are relinked in the background once you save."
-        return render_job_progress(relinking.latest_job(**{obj.entry_field: obj}))
+        return render_job_progress(scheduling.latest_job(**{obj.entry_field: obj}))
 
     @admin.display(description="Last edited", ordering="updated_at")
     def last_edited(self, obj):
@@ -734,18 +734,18 @@ class MentionAdmin(PartAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         relinking.mark_stories_changed([obj.article_id])
-        relinking.request_relink(stories=[obj.article_id], reason=f"Mention edited: {obj.quote}")
+        scheduling.request_relink(stories=[obj.article_id], reason=f"Mention edited: {obj.quote}")
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
         relinking.mark_stories_changed([obj.article_id])
-        relinking.request_relink(stories=[obj.article_id], reason=f"Mention removed: {obj.quote}")
+        scheduling.request_relink(stories=[obj.article_id], reason=f"Mention removed: {obj.quote}")
 
     def delete_queryset(self, request, queryset):
         article_ids = set(queryset.values_list("article_id", flat=True))
         super().delete_queryset(request, queryset)
         relinking.mark_stories_changed(article_ids)
-        relinking.request_relink(stories=article_ids, reason="Mentions removed")
+        scheduling.request_relink(stories=article_ids, reason="Mentions removed")
 
 
 @admin.register(Source)
@@ -771,7 +771,7 @@ def render_story_relink(article: Article) -> str:
         "admin/explainer/_story_relink.html",
         {
             "article": article,
-            "pending": relinking.story_pending(article),
+            "pending": scheduling.story_pending(article),
             "poll_url": reverse("admin:explainer_article_relink_status", args=[article.pk]),
         },
     )
@@ -865,6 +865,6 @@ class RelinkJobAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:explainer_relinkjob_change", args=[job.pk]))
         if not request.user.has_perm("explainer.change_article"):
             raise PermissionDenied
-        count = relinking.retry_failed(job)
+        count = scheduling.retry_failed(job)
         self.message_user(request, f"{count:,} failed stories handed back to the workers.")
         return HttpResponseRedirect(reverse("admin:explainer_relinkjob_change", args=[job.pk]))

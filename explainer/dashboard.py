@@ -19,7 +19,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from reversion.models import Version
 
-from . import readership, relinking
+from . import readership, relinking, scheduling
 from .linking import normalize_alias, parse_html
 from .models import Actor, Alias, Article, BackgroundNote, ContextEntry, Mention, RelinkJob
 from .suggestions import DEMONYM_ENDINGS, suggest_names
@@ -66,7 +66,7 @@ class Dashboard:
     uncovered_names: list[UncoveredName]
     ambiguous: list[StoryDecisions]
     orphaned: Queue
-    jobs: list[relinking.Progress] = field(default_factory=list)
+    jobs: list[scheduling.Progress] = field(default_factory=list)
     most_read: list[readership.MostRead] = field(default_factory=list)
     unread_stories: list[Article] = field(default_factory=list)
     read_window_days: int = readership.READ_WINDOW_DAYS
@@ -221,7 +221,7 @@ def orphaned_mentions() -> Queue:
     )
 
 
-def pending_jobs() -> list[relinking.Progress]:
+def pending_jobs() -> list[scheduling.Progress]:
     """Relink jobs still running, and finished ones with stories that failed."""
     jobs = (
         RelinkJob.objects.annotate(
@@ -232,7 +232,7 @@ def pending_jobs() -> list[relinking.Progress]:
         .order_by("-created_at", "-pk")[:QUEUE_ROWS]
     )
     return [
-        relinking.Progress(job=job, total=job.total, remaining=job.remaining, failed=job.failed)
+        scheduling.Progress(job=job, total=job.total, remaining=job.remaining, failed=job.failed)
         for job in jobs
     ]
 

@@ -46,7 +46,7 @@ from .provenance import (
     record_digest,
     skip_reason,
 )
-from .relinking import batched, request_snapshot
+from .scheduling import batched, request_snapshot
 
 # The rows that belong to an entry in the library, in the file's order (mentions belong to
 # stories).

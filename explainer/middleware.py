@@ -8,7 +8,7 @@ from django.middleware.gzip import GZipMiddleware
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
 
-from .relinking import batched
+from .scheduling import batched
 from .views import bad_request
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from . import relinking
+from . import relinking, scheduling
 from .linking import anchor, parse_html
 from .models import Actor, Article, BackgroundNote, ContextEntry, Mention, entry_key_column
 from .resolution import Resolution
@@ -150,7 +150,7 @@ def choose_mention_view(model_admin, request: HttpRequest, object_id: int) -> Ht
     change_url = reverse("admin:explainer_article_change", args=[article.pk])
     if request.method == "POST":
         found = anchor(text=text, start=start, end=end)
-        with transaction.atomic(), relinking.batched():
+        with transaction.atomic(), scheduling.batched():
             Mention.objects.create(
                 article=article,
                 origin=Mention.Origin.EDITOR,
@@ -161,7 +161,7 @@ def choose_mention_view(model_admin, request: HttpRequest, object_id: int) -> Ht
                 **{entry.entry_field: entry},
             )
             relinking.mark_stories_changed([article.pk])
-            relinking.request_relink(
+            scheduling.request_relink(
                 stories=[article.pk], reason=f"Mention chosen: {found.quote} → {entry}"
             )
         messages.success(request, f"“{found.quote}” now links to {entry}.")

@@ -1,7 +1,7 @@
 """Every trigger in one place: what an edit to a story or to the context library asks for.
 
-Stories are relinked by background workers (``relinking.request_relink``); entries'
-snapshots are refreshed once per request (``relinking.request_snapshot``); the linker's
+Stories are relinked by background workers (``scheduling.request_relink``); entries'
+snapshots are refreshed once per request (``scheduling.request_snapshot``); the linker's
 library version moves whenever what it matches changes."""
 
 from django.db.models import QuerySet
@@ -21,7 +21,8 @@ from .models import (
     Role,
     Source,
 )
-from .relinking import mark_stories_changed, request_relink, request_snapshot
+from .relinking import mark_stories_changed
+from .scheduling import request_relink, request_snapshot
 from .services import articles_mentioning
 from .snapshots import entries_related_to
 

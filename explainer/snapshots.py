@@ -65,7 +65,7 @@ def entry_snapshot(entry: ContextEntry) -> dict:
 
 def entry_refresh_context(entry: ContextEntry) -> None:
     """Store the entry's snapshot. The story pages that show the entry are refreshed by the
-    relink job the same edit requested (``relinking.request_relink``)."""
+    relink job the same edit requested (``scheduling.request_relink``)."""
     data = entry_snapshot(entry)
     # updated_at stays: it is what an editor's open form was loaded at (edit conflicts).
     type(entry).objects.filter(pk=entry.pk).update(context_json=data)

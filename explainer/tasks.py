@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from . import relinking
+from . import relinking, scheduling
 from .models import PendingRelink, RelinkJob
 
 
@@ -16,7 +16,7 @@ def plan_relink_job(job_id: int) -> int:
     job = RelinkJob.objects.filter(pk=job_id).first()
     if job is None or job.status != RelinkJob.Status.PLANNING:
         return 0
-    return sum(len(chunk) for chunk in relinking.plan_job(job))
+    return sum(len(chunk) for chunk in scheduling.plan_job(job))
 
 
 @task()
@@ -32,6 +32,6 @@ def relink_chunk(article_ids: list[int]) -> dict:
     jobs = {job_id for _, job_id in pending}
     summary = relinking.relink_stories([pk for pk in article_ids if pk in wanted])
     if summary.failed:
-        relinking.retry_later(summary.failed)
-    relinking.finish_jobs(jobs)
+        scheduling.retry_later(summary.failed)
+    scheduling.finish_jobs(jobs)
     return {"relinked": summary.relinked, "gone": summary.gone, "failed": summary.failed}

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from explainer import relinking, snapshots
+from explainer import relinking, scheduling, snapshots
 from explainer.models import Actor, Article, LibraryVersion, PendingRelink, RelinkJob
 from tests.factories import make_actor, make_article
 from tests.test_admin import admin_form, change_url
@@ -61,7 +61,7 @@ def test_entry_page_shows_pending_relink_and_polls_for_progress(admin_client, qu
     stories_naming("Foreign Minister Ri", 3)
     add_alias_through_admin(admin_client, actor, "Foreign Minister Ri")
     job = RelinkJob.objects.filter(actor=actor).latest("created_at")
-    relinking.plan_job(job, enqueue=False)
+    scheduling.plan_job(job, enqueue=False)
 
     page = admin_client.get(change_url(actor))
     progress_url = f"/admin/explainer/relinkjob/{job.pk}/progress/"
@@ -79,12 +79,12 @@ def test_progress_counts_stories_as_they_are_relinked(admin_client, queued):
     stories = stories_naming("Foreign Minister Ri", 3)
     add_alias_through_admin(admin_client, actor, "Foreign Minister Ri")
     job = RelinkJob.objects.filter(actor=actor).latest("created_at")
-    relinking.plan_job(job, enqueue=False)
+    scheduling.plan_job(job, enqueue=False)
 
     relinking.relink_stories([stories[0].pk])
     halfway = admin_client.get(f"/admin/explainer/relinkjob/{job.pk}/progress/")
     relinking.relink_stories([story.pk for story in stories[1:]])
-    relinking.finish_jobs([job.pk])
+    scheduling.finish_jobs([job.pk])
     done = admin_client.get(f"/admin/explainer/relinkjob/{job.pk}/progress/")
 
     assert "Relinking 3 stories: 1 done." in halfway.content.decode()
@@ -168,10 +168,10 @@ def test_entry_save_refreshes_its_snapshot_once(admin_client, queued, monkeypatc
 def test_one_relink_answers_every_request_made_before_it(queued):
     make_actor(name="Ri Yong-ho")
     article = make_article(body="<p>Ri Yong-ho spoke.</p>")
-    with relinking.batched():
-        relinking.request_relink(stories=[article.pk], reason="first")
-    with relinking.batched():
-        relinking.request_relink(stories=[article.pk], reason="second")
+    with scheduling.batched():
+        scheduling.request_relink(stories=[article.pk], reason="first")
+    with scheduling.batched():
+        scheduling.request_relink(stories=[article.pk], reason="second")
     assert PendingRelink.objects.filter(article=article).count() >= 2
 
     relinking.relink_stories([article.pk])
@@ -352,8 +352,8 @@ def test_a_story_whose_page_would_not_change_is_not_written_again(queued):
     story = make_article(body="<p>Ri Yong-ho spoke.</p>")
     relinking.relink_stories([story.pk])
     story.refresh_from_db()
-    with relinking.batched():
-        relinking.request_relink(stories=[story.pk], reason="nothing changed")
+    with scheduling.batched():
+        scheduling.request_relink(stories=[story.pk], reason="nothing changed")
 
     relinking.relink_stories([story.pk])
 

@@ -11,7 +11,8 @@ from django.urls import clear_script_prefix, set_script_prefix
 
 from explainer.excerpts import split_after_first_paragraph
 from explainer.models import Actor, Article, Figure, RelinkJob
-from explainer.relinking import batched, relink_stories
+from explainer.relinking import relink_stories
+from explainer.scheduling import batched
 
 from .factories import make_actor, make_article, make_note
 

@@ -26,7 +26,7 @@ from django_tasks.signals import task_enqueued
 from django_tasks_rq import RQBackend
 from pytest_django.asserts import assertContains, assertNotContains
 
-from explainer import relinking
+from explainer import relinking, scheduling
 from explainer.models import Article, Mention, PendingRelink, RelinkJob
 from tests.factories import make_actor, make_article
 
@@ -174,7 +174,7 @@ def pending_count(job: RelinkJob) -> int:
 def make_archive(*, stories: int, paragraphs: int) -> RelinkJob:
     """An actor and stories that name it, saved in one batch with no worker running: one
     job, with nothing relinked yet."""
-    with relinking.batched():
+    with scheduling.batched():
         make_actor(name="Kim Jong Un", slug="kim-jong-un")
         for _ in range(stories):
             make_article(body=story_body(paragraphs))
@@ -189,7 +189,7 @@ def in_the_middle(job: RelinkJob) -> Callable[[], bool]:
         job.refresh_from_db()
         if job.total is None:
             return False
-        return relinking.CHUNK_SIZE < pending_count(job) < job.total
+        return scheduling.CHUNK_SIZE < pending_count(job) < job.total
 
     return check
 
@@ -212,14 +212,14 @@ def test_alias_added_without_a_worker_is_linked_once_a_worker_runs(start_worker)
     before = first.linked_body_html
     assert links_to(first, "kim-jong-un")
 
-    with relinking.batched():
+    with scheduling.batched():
         make_actor(name="Vladimir Putin", slug="vladimir-putin")
 
     first.refresh_from_db()
     assert first.linked_body_html == before  # readers still see the previous version
     job = RelinkJob.objects.get(actor__slug="vladimir-putin")
     assert job.status == RelinkJob.Status.PLANNING
-    assert relinking.job_progress(job).label == "Relinking: finding the stories that may change…"
+    assert scheduling.job_progress(job).label == "Relinking: finding the stories that may change…"
 
     worker = start_worker()
     wait_until(lambda: job_is_done(job), what="finished job", worker=worker)
@@ -229,7 +229,7 @@ def test_alias_added_without_a_worker_is_linked_once_a_worker_runs(start_worker)
         assert links_to(article, "vladimir-putin")
         assert links_to(article, "kim-jong-un")
     assert not PendingRelink.objects.filter(job=job).exists()
-    progress = relinking.job_progress(job)
+    progress = scheduling.job_progress(job)
     assert (progress.total, progress.done, progress.failed) == (2, 2, 0)
     assert progress.label == "Relinked 2 of 2 stories."
 
@@ -252,7 +252,7 @@ def test_worker_killed_mid_job_loses_nothing(start_worker):
     second = start_worker(stale_seconds=1)
     wait_until(lambda: job_is_done(job), what="finished job", worker=second)
     assert_every_story_linked_once(stories=STORIES, paragraphs=PARAGRAPHS)
-    progress = relinking.job_progress(job)
+    progress = scheduling.job_progress(job)
     assert (progress.total, progress.done, progress.failed) == (STORIES, STORIES, 0)
 
 
@@ -353,7 +353,7 @@ def test_story_that_fails_is_recorded_shown_to_editors_and_retried(start_worker,
             article.refresh_from_db()
         assert links_to(first, "kim-jong-un") and links_to(last, "kim-jong-un")
         assert broken.linked_body_html == ""
-        progress = relinking.job_progress(job)
+        progress = scheduling.job_progress(job)
         assert (progress.total, progress.done, progress.failed) == (3, 2, 1)
         assert progress.label == "Relinked 2 of 3 stories; 1 failed."
         response = admin_client.get(change_page)
@@ -369,7 +369,7 @@ def test_story_that_fails_is_recorded_shown_to_editors_and_retried(start_worker,
     broken.refresh_from_db()
     assert links_to(broken, "kim-jong-un")
     wait_until(lambda: job_is_done(job), what="finished job after the retry", worker=worker)
-    assert relinking.job_progress(job).label == "Relinked 3 of 3 stories."
+    assert scheduling.job_progress(job).label == "Relinked 3 of 3 stories."
     assertNotContains(admin_client.get(change_page), "Retry the stories that failed")
 
 
@@ -409,4 +409,4 @@ def test_rq_worker_relinks_the_stories_of_a_job(redis_queue, start_worker):
     wait_until(lambda: job_is_done(job), what="finished job", worker=worker)
 
     assert_every_story_linked_once(stories=3, paragraphs=2)
-    assert relinking.job_progress(job).label == "Relinked 3 of 3 stories."
+    assert scheduling.job_progress(job).label == "Relinked 3 of 3 stories."

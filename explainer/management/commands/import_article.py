@@ -9,7 +9,7 @@ from django.db import transaction
 
 from explainer.importing import StoryFormatError, parse_story
 from explainer.models import Article
-from explainer.relinking import batched, run_now
+from explainer.scheduling import batched, run_now
 from explainer.services import article_import, article_name_suggestions
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from explainer.importing import parse_story
 from explainer.library_file import library_load
-from explainer.relinking import batched, run_now
+from explainer.scheduling import batched, run_now
 from explainer.services import article_import
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"

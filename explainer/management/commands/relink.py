@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from explainer import relinking
+from explainer import scheduling
 from explainer.models import Actor, Article, BackgroundNote
 
 
@@ -24,19 +24,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, all=False, entry=None, story=None, background=False, **options):
         scope, reason, subject = self.scope(all=all, entry=entry, story=story)
-        job = relinking.create_job(scope=scope, reason=reason, subject=subject, enqueue=background)
+        job = scheduling.create_job(scope=scope, reason=reason, subject=subject, enqueue=background)
         if background:
             self.stdout.write(f"Queued job {job.pk}: {reason}.")
             return
         if job.status == job.Status.PLANNING:
-            relinking.plan_job(job, enqueue=False)
+            scheduling.plan_job(job, enqueue=False)
         with tqdm(
             total=job.total or 0,
             unit="story",
             file=self.stderr,
             disable=options["verbosity"] == 0,
         ) as bar:
-            summary = relinking.run_now(job, progress=bar.update)
+            summary = scheduling.run_now(job, progress=bar.update)
         self.stdout.write(
             f"Relinked {summary.relinked:,} of {job.total:,} stories ({reason}); "
             f"{summary.gone:,} no longer exist; {len(summary.failed):,} failed."

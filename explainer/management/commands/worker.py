@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from explainer import relinking
+from explainer import scheduling
 
 
 class Command(BaseCommand):
@@ -34,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, sweep_interval=None, batch=False, **options):
         interval = sweep_interval or max(settings.RELINK_STALE_SECONDS / 2, 0.5)
         stop = threading.Event()
-        found = relinking.sweep()
+        found = scheduling.sweep()
         if found:
             self.stdout.write(f"Handed {found} unfinished stories back to the queue.")
         sweeper = threading.Thread(target=self.sweep_until, args=(stop, interval), daemon=True)
@@ -62,7 +62,7 @@ class Command(BaseCommand):
     def sweep_until(self, stop: threading.Event, interval: float) -> None:
         while not stop.wait(interval):
             try:
-                relinking.sweep()
+                scheduling.sweep()
             except Exception as error:  # the sweep must never stop the worker
                 self.stderr.write(f"Sweep failed: {error}")
             finally:
