@@ -299,6 +299,10 @@ NAME_FOLLOWERS = frozenset(
 _NEXT_WORD = re.compile(r"[ \u00a0]([^\W\d_][\w'’.-]*)")
 
 
+# The phrases found in a text: by where each starts, where it ends and the terms it may be.
+Phrases = dict[int, list[tuple[int, tuple[Term, ...]]]]
+
+
 class Matcher:
     """An Aho-Corasick automaton (pyahocorasick) over every term: one pass over the text,
     at C speed, finds every phrase, whatever the number of terms; the few it finds are
@@ -324,49 +328,50 @@ class Matcher:
         if not self.size:
             return []
         found = self._phrases(text)
+        starts = sorted(found)
         hits: list[Hit] = []
         end = 0
-        for start in sorted({start for start, _, _ in found}):
+        for start in starts:
             if start < end:
                 continue
-            best = _longest(text, found, start, limit=len(text))
+            best = _longest(text, start, found[start], limit=len(text))
             if best is None:
                 continue
             longer = longer_name_at(text, best.start, best.end)
             if longer:
                 hits.append(Hit(best.start, best.end, best.terms, longer_name=longer))
                 continue
-            inside = _names_inside(text, found, best)
+            inside = _names_inside(text, found, starts, best)
             hits.append(
                 Hit(best.start, best.end, best.terms, names_inside=inside) if inside else best
             )
             end = best.end
         return hits
 
-    def _phrases(self, text: str) -> list[tuple[int, int, tuple[Term, ...]]]:
-        """Every phrase of the library in ``text`` that starts where a term may, as
-        (start, end, the terms it may be), overlapping ones included. Runs of spaces in
-        the text match the single space of a normalized alias."""
+    def _phrases(self, text: str) -> Phrases:
+        """Every phrase of the library in ``text`` that starts where a term may, by where
+        it starts, overlapping ones included. Runs of spaces in the text match the single
+        space of a normalized alias."""
         searched, offsets = _collapse_spaces(fold(text))
-        found = []
+        found: Phrases = {}
         for last, (length, terms) in self._automaton.iter(searched):
             start, end = last - length + 1, last + 1
             if offsets is not None:
                 start, end = offsets[start], offsets[last] + 1
             if _may_start_term(text, start):
-                found.append((start, end, terms))
+                found.setdefault(start, []).append((end, terms))
         return found
 
 
 def _longest(
-    text: str, found: list[tuple[int, int, tuple[Term, ...]]], start: int, *, limit: int
+    text: str, start: int, phrases: list[tuple[int, tuple[Term, ...]]], *, limit: int
 ) -> Hit | None:
-    """The longest of the phrases ``found`` at ``start`` that ends on a word boundary by
+    """The longest of the ``phrases`` at ``start`` that ends on a word boundary by
     ``limit`` (the text read as if it ended there), in the case its terms need."""
     bounded = text if limit >= len(text) else text[:limit]
     best: Hit | None = None
-    for at, end, terms in found:
-        if at != start or end > limit or (best is not None and end <= best.end):
+    for end, terms in phrases:
+        if end > limit or (best is not None and end <= best.end):
             continue
         if not _ends_on_boundary(bounded, end):
             continue
@@ -377,17 +382,16 @@ def _longest(
     return best
 
 
-def _names_inside(
-    text: str, found: list[tuple[int, int, tuple[Term, ...]]], outer: Hit
-) -> tuple[Hit, ...]:
+def _names_inside(text: str, found: Phrases, starts: list[int], outer: Hit) -> tuple[Hit, ...]:
     """The other entries' full names (no short forms or role phrases) a found phrase
     holds. Bounded by the phrase's length, not the library's size."""
     names: list[Hit] = []
     end = outer.start
-    for start in sorted({at for at, _, _ in found if outer.start < at < outer.end}):
+    inner = starts[bisect.bisect_right(starts, outer.start) : bisect.bisect_left(starts, outer.end)]
+    for start in inner:
         if start < end:
             continue
-        hit = _longest(text, found, start, limit=outer.end)
+        hit = _longest(text, start, found[start], limit=outer.end)
         if hit is None:
             continue
         full = tuple(

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from explainer import linking
 from explainer.linking import (
     Link,
     Matcher,
@@ -101,6 +102,26 @@ def test_find_offsets_stay_right_after_runs_of_spaces():
         ("Putin", "putin"),
         ("Kim Jong  Un", "kim"),
     ]
+
+
+def test_finding_reads_each_phrase_found_a_bounded_number_of_times(monkeypatch):
+    # A 1 MB story names its people thousands of times: the work must grow with the
+    # phrases found, not with their square.
+    scanned: list[int] = []
+    longest = linking._longest
+
+    def counted(text, start, phrases, *, limit):
+        scanned.append(len(phrases))
+        return longest(text, start, phrases, limit=limit)
+
+    monkeypatch.setattr(linking, "_longest", counted)
+
+    def work(repeats: int) -> int:
+        scanned.clear()
+        LIBRARY.find("Kim met Vladimir Putin and Kim Jong-un in the U.S. " * repeats)
+        return sum(scanned)
+
+    assert work(1000) <= 10 * work(100)
 
 
 def test_matcher_without_terms_finds_nothing():
