@@ -368,12 +368,11 @@ def _longest(
 ) -> Hit | None:
     """The longest of the ``phrases`` at ``start`` that ends on a word boundary by
     ``limit`` (the text read as if it ended there), in the case its terms need."""
-    bounded = text if limit >= len(text) else text[:limit]
     best: Hit | None = None
     for end, terms in phrases:
         if end > limit or (best is not None and end <= best.end):
             continue
-        if not _ends_on_boundary(bounded, end):
+        if not _ends_on_boundary(text, end, limit=limit):
             continue
         written = text[start:end]
         matching = tuple(term for term in terms if _case_matches(written, term))
@@ -405,19 +404,24 @@ def _names_inside(text: str, found: Phrases, starts: list[int], outer: Hit) -> t
     return tuple(names)
 
 
-def _ends_on_boundary(text: str, end: int) -> bool:
-    if end >= len(text) or not is_word_char(text[end - 1]) or not is_word_char(text[end]):
+def _ends_on_boundary(text: str, end: int, *, limit: int) -> bool:
+    """Whether a phrase ending at ``end`` ends a word, in ``text`` read as if it ended at
+    ``limit`` (a name inside a longer phrase ends where that phrase does), without copying
+    it: a text node may be a megabyte."""
+    if end >= limit or not is_word_char(text[end - 1]) or not is_word_char(text[end]):
         return True
     if is_hangul(text[end - 1]) and is_hangul(text[end]):
-        return particle_follows(text, end)
+        return particle_follows(text, end, limit=limit)
     return False
 
 
-def particle_follows(text: str, end: int) -> bool:
-    """Whether the Hangul word running on from ``end`` is one of the particles Korean
-    attaches to a noun ("김정은은"), so the noun before it ends at ``end``."""
+def particle_follows(text: str, end: int, *, limit: int | None = None) -> bool:
+    """Whether the Hangul word running on from ``end`` (up to ``limit``, the end of the
+    text unless given) is one of the particles Korean attaches to a noun ("김정은은"), so
+    the noun before it ends at ``end``."""
+    limit = len(text) if limit is None else limit
     tail_end = end
-    while tail_end < len(text) and is_word_char(text[tail_end]):
+    while tail_end < limit and is_word_char(text[tail_end]):
         tail_end += 1
     return text[end:tail_end] in _KOREAN_PARTICLES
 
