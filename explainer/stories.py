@@ -8,13 +8,15 @@ import functools
 import hashlib
 import json
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Q
 from django.template import engines, loader
 from django.template.backends.django import Template
@@ -28,6 +30,8 @@ from .models import Article, BackgroundNote, Mention, NoteUpdate
 from .relinking import article_preview
 from .snapshots import timeline_rows
 from .timeline import Timeline, story_timeline
+
+T = TypeVar("T")
 
 # "In this story" groups, in the order a reader meets them in the sidebar.
 STORY_GROUPS = [
@@ -386,6 +390,10 @@ def published_story(slug: str, *, cached: tuple | None) -> PublishedStory | None
     if cached_version is not None:
         cached_version = ops.adapt_datetimefield_value(cached_version)
     params = [cached_pk, cached_version, slug, ops.adapt_datetimefield_value(timezone.now())]
+    return checking_the_connection(lambda: _run_published_story(params))
+
+
+def _run_published_story(params: list) -> PublishedStory | None:
     with connection.cursor() as cursor:
         prepared = _PREPARED_ON.get(connection.connection) if _prepares() else False
         execute = f"EXECUTE {_PREPARED_STORY}(%s, %s, %s, %s)"
@@ -405,6 +413,32 @@ def published_story(slug: str, *, cached: tuple | None) -> PublishedStory | None
             cursor.execute(_published_story_sql(), params)
         row = cursor.fetchone()
     return PublishedStory(*row) if row else None
+
+
+def checking_the_connection(read: Callable[[], T]) -> T:
+    """``read`` (one query, outside any transaction) as the request's check that its
+    database connection still works. Django's own check (``CONN_HEALTH_CHECKS``) is a
+    ``SELECT 1`` before a request's first query: a round trip more on every story page,
+    where the page's one query is the rest of its time on PostgreSQL. Here the read is
+    the check: if it fails on a connection that no longer works (the database restarted
+    since the connection was opened), the connection is opened again and the read runs
+    again, as after Django's check. Any other failure (a statement timeout, say) is the
+    read's own and is raised."""
+    if (
+        connection.connection is None
+        or not connection.health_check_enabled
+        or connection.health_check_done
+        or connection.in_atomic_block
+    ):
+        return read()
+    connection.health_check_done = True
+    try:
+        return read()
+    except (InterfaceError, OperationalError):
+        if connection.is_usable():
+            raise
+    connection.close()
+    return read()
 
 
 def _prepares() -> bool:

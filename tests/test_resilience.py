@@ -12,7 +12,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, connections, transaction
 from django.test import Client
 from pytest_django.asserts import assertContains
 
@@ -322,3 +322,42 @@ def test_management_commands_keep_long_statements_unless_told():
 
     assert default["database"] == {"connect_timeout": 3}
     assert told["database"] == {"connect_timeout": 3, "options": "-c statement_timeout=60000"}
+
+
+def terminate_backend(pid: int) -> None:
+    """End a database session from outside, as a database restart ends them all."""
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            assert cursor.fetchone() == (True,)
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_story_page_reopens_a_connection_the_database_ended_without_a_check_on_each_request(
+    client, monkeypatch
+):
+    # Django's health check is one more round trip before every request's first query;
+    # the story page's own query is the check instead, and a connection the database
+    # ended is opened again for it, not answered with a 503.
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL session ended from outside")
+    story = make_article(body="<p>Kim Jong-un arrived.</p>")
+    assert client.get(story.get_absolute_url()).status_code == 200
+    checks: list[bool] = []
+    is_usable = connection.is_usable
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(is_usable()) or checks[-1])
+
+    close_old_connections()  # as the web server does when each request starts
+    terminate_backend(connection.connection.info.backend_pid)
+    after_restart = client.get(story.get_absolute_url())
+    close_old_connections()
+    next_request = client.get(story.get_absolute_url())
+
+    assert after_restart.status_code == 200
+    assert next_request.status_code == 200
+    assertContains(next_request, "Kim Jong-un arrived.")
+    # Checked once, when the read failed; never before a read.
+    assert checks == [False]
