@@ -100,6 +100,7 @@ def refuse_deep_nesting(obj, field_name: str) -> None:
 # Article fields only relinking writes (relinking.write_story).
 RELINK_FIELDS = (
     "linked_body_html",
+    "linked_library_version",
     "rendered_at",
     "page_html",
     "page_format",
@@ -224,6 +225,9 @@ class Article(models.Model):
     # database indexes them, so the stories an alias may occur in are found without a scan.
     match_text = models.TextField(editable=False, default="")
     linked_body_html = models.TextField(editable=False, default="")
+    # The library version (``LibraryVersion``) the story was last linked on: a relink on an
+    # older library (a worker's chunk begun before an alias changed) never writes over it.
+    linked_library_version = models.PositiveBigIntegerField(editable=False, default=0)
     # When the linked body was last rendered: it versions the cached story page, so an
     # edit to the story or to any entry or alias it mentions gives readers a fresh page.
     rendered_at = models.DateTimeField(editable=False, null=True)
@@ -1053,12 +1057,16 @@ class RelinkJob(models.Model):
 
 
 class PendingRelink(models.Model):
-    """A story a job has still to relink. A relink that started after ``requested_at``
-    satisfies it, so one relink answers every request made before it began."""
+    """A story a job has still to relink. A relink that reads it, on the library version
+    it was asked under or a later one, answers it: one relink answers every request made
+    before it read the story."""
 
     job = models.ForeignKey(RelinkJob, on_delete=models.CASCADE, related_name="pending")
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="pending_relinks")
     requested_at = models.DateTimeField(default=timezone.now)
+    # The library version when it was asked for: a relink on an older library (loaded
+    # before the alias edit that asked) cannot answer it, and leaves it to its own job.
+    library_version = models.PositiveBigIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

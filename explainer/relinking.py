@@ -282,6 +282,8 @@ class LinkResult:
     editor: list[Mention]
     stale: list[Mention]
     linked_html: str
+    # The version of the library it was linked on (``Library.version``).
+    library_version: int
     # How every phrase the library matched was read, linked or not (the review panel's).
     resolutions: list[Resolution] = field(default_factory=list)
 
@@ -414,6 +416,7 @@ def link_article(
         editor=editor_mentions,
         stale=stale,
         linked_html=mark_mentions(parsed=parsed, links=list(links.values())),
+        library_version=library.version,
         resolutions=resolutions,
     )
 
@@ -510,11 +513,15 @@ class StoryState:
         self.as_read = {mention.pk: _tracked(mention) for mention in self.mentions}
 
 
-def read_stories(article_ids: list[int], *, lock: bool = False) -> dict[int, StoryState]:
-    """The stories as relinking needs them, in four queries however many there are."""
+def read_stories(
+    article_ids: list[int], *, library: Library, lock: bool = False
+) -> dict[int, StoryState]:
+    """The stories as relinking needs them, in four queries however many there are, with
+    the requests a relink on ``library`` answers: those asked under its version or an
+    earlier one (a later request needs an alias this library does not have)."""
     pending: dict[int, set[int]] = {}
     for pk, article_id in PendingRelink.objects.filter(
-        article_id__in=article_ids, failed_at=None
+        article_id__in=article_ids, failed_at=None, library_version__lte=library.version
     ).values_list("pk", "article_id"):
         pending.setdefault(article_id, set()).add(pk)
     articles = Article.objects.defer(*RELINK_UNREAD_FIELDS).filter(pk__in=article_ids)
@@ -623,9 +630,15 @@ def write_story(
 
     ``verify`` is for a story read before its transaction: its row is then written (or,
     with nothing to write, locked) only if it is still as read, not saved, relinked or
-    marked changed (``mark_stories_changed``) since, and its requests are still pending,
-    none answered by another worker; else ``StoryChanged``. Both checks cost no query of
-    their own. ``writes`` is ``MentionWrites.of(state, result)``, when the caller has it."""
+    marked changed (``mark_stories_changed``) since, nor linked on a later library, and its
+    requests are still pending, none answered by another worker; else ``StoryChanged``.
+    Both checks cost no query of their own. Unverified, the caller holds the row's lock
+    and links on a library at least as new as the row's (``relink_story``). ``writes`` is
+    ``MentionWrites.of(state, result)``, when the caller has it.
+
+    The row says which library it was linked on, even when nothing else changed: a relink
+    on a library between that one and the row's last would otherwise write links the later
+    library removed."""
     from .stories import page_format, render_page
 
     article = state.article
@@ -638,13 +651,24 @@ def write_story(
     )
     row = Article.objects.filter(pk=article.pk)
     if verify:
-        row = row.filter(updated_at=article.updated_at, rendered_at=article.rendered_at)
+        row = row.filter(
+            updated_at=article.updated_at,
+            rendered_at=article.rendered_at,
+            linked_library_version__lte=result.library_version,
+        )
     changed: dict[str, str] = {}
     if result.linked_html != linked_as_read:
         changed["linked_body_html"] = result.linked_html
     if not page_is_current or page_html != article.page_html:
         changed["page_html"] = page_html
-    if not changed:
+    newer_library = result.library_version > article.linked_library_version
+    if not changed and newer_library:
+        # The same links on a later library: only that is written (it locks the row too).
+        values = {"linked_library_version": result.library_version}
+        if not update_story_row(article, values, verify=verify) and verify:
+            raise StoryChanged
+        article.linked_library_version = result.library_version
+    elif not changed:
         # Locked, where there is more to write, so that it stays as read until then.
         if verify and not (row.select_for_update() if writes else row).values("pk").exists():
             raise StoryChanged
@@ -653,12 +677,18 @@ def write_story(
         # costs what a new one does (PostgreSQL compresses and stores it again): only what
         # changed is written, and an entry's description edited leaves the body alone.
         now = timezone.now()
-        values = {**changed, "rendered_at": now, "page_format": page_format()}
-        written = update_story_row(article, {**values, "page_rendered_at": now}, verify=verify)
-        if verify and not written:
+        values = {
+            **changed,
+            "rendered_at": now,
+            "page_rendered_at": now,
+            "page_format": page_format(),
+            "linked_library_version": result.library_version,
+        }
+        if not update_story_row(article, values, verify=verify) and verify:
             raise StoryChanged
         article.rendered_at = article.page_rendered_at = now
         article.page_html, article.page_format = page_html, page_format()
+        article.linked_library_version = result.library_version
 
     if writes.stale:
         Mention.objects.filter(pk__in=[m.pk for m in writes.stale]).delete()
@@ -673,10 +703,11 @@ def write_story(
 
 
 def update_story_row(article: Article, values: dict[str, object], *, verify: bool) -> int:
-    """Write ``values`` (field names and values) to the story's row, and say whether it
-    was there to write: with ``verify``, only if it is still as read (``write_story``).
-    Written as SQL: the ORM took 0.19 ms to build this UPDATE, a twentieth of a relink,
-    for a statement that is the same every time."""
+    """Write ``values`` (field names and values, ``linked_library_version`` among them) to
+    the story's row, and say whether it was there to write: with ``verify``, only if it is
+    still as read and not linked on a later library (``write_story``). Written as SQL:
+    the ORM took 0.19 ms to build this UPDATE, a twentieth of a relink, for a statement
+    that is the same every time."""
     quote = connection.ops.quote_name
     fields = [Article._meta.get_field(name) for name in values]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
@@ -693,6 +724,9 @@ def update_story_row(article: Article, values: dict[str, object], *, verify: boo
         else:
             where += f" AND {quote(field.column)} = %s"
             params.append(field.get_db_prep_value(as_read, connection, prepared=False))
+    if verify:
+        where += f" AND {quote('linked_library_version')} <= %s"
+        params.append(values["linked_library_version"])
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(Article._meta.db_table)} SET {assignments} WHERE {where}", params
@@ -747,13 +781,22 @@ def relink_story(article_id: int, *, library: Library | None = None) -> bool:
     with transaction.atomic():
         # The row lock makes two workers relinking one story take turns (PostgreSQL;
         # SQLite writes one transaction at a time anyway).
-        state = read_stories([article_id], lock=True).get(article_id)
+        state = read_stories([article_id], library=library, lock=True).get(article_id)
         if state is None:
             return False
+        library = newest_of(library, [state])
         result = link_article(state.article, library=library, existing=state.mentions)
         attach_entries([result])
         write_story(state, result, verify=False)
     return True
+
+
+def newest_of(library: Library, states: Iterable[StoryState]) -> Library:
+    """``library``, or the current one if a story was linked on a later library than it
+    since the relink began: a relink never writes a story with links older than it has."""
+    if any(state.article.linked_library_version > library.version for state in states):
+        return current_library()
+    return library
 
 
 @dataclass
@@ -790,10 +833,11 @@ def _relink_group(group: list[int], *, library: Library, summary: RelinkSummary)
     """Read and link a group of stories together, then write each in its own transaction,
     or relink it alone if it changed since it was read (``relink_stories``)."""
     # Claimed: the sweep leaves these to this worker unless it stops for good.
-    PendingRelink.objects.filter(article_id__in=group, failed_at=None).update(
-        claimed_at=timezone.now()
-    )
-    states = read_stories(group)
+    PendingRelink.objects.filter(
+        article_id__in=group, failed_at=None, library_version__lte=library.version
+    ).update(claimed_at=timezone.now())
+    states = read_stories(group, library=library)
+    library = newest_of(library, states.values())
     results: dict[int, LinkResult] = {}
     for article_id in group:
         state = states.get(article_id)

@@ -21,7 +21,14 @@ from django.utils import timezone
 from django_tasks.backends.immediate import ImmediateBackend
 from django_tasks_db import DatabaseBackend
 
-from .models import Article, Mention, PendingRelink, RelinkJob, entry_key_column
+from .models import (
+    Article,
+    LibraryVersion,
+    Mention,
+    PendingRelink,
+    RelinkJob,
+    entry_key_column,
+)
 from .relinking import RelinkSummary, relink_stories
 
 logger = logging.getLogger(__name__)
@@ -237,12 +244,17 @@ def stories_in_scope(scope: dict) -> Iterator[int]:
 
 def plan_job(job: RelinkJob, *, enqueue: bool = True, priority: int = 0) -> list[list[int]]:
     """Record one pending row per story in the job's scope and hand the work to the
-    workers in chunks. Safe to run again: rows already recorded are kept."""
-    now = timezone.now()
+    workers in chunks. Safe to run again: rows already recorded are kept. Each row is
+    asked under the library as it is now, which has the edit that asked for the job (the
+    job is created after it)."""
+    now, version = timezone.now(), LibraryVersion.current()
     chunks = list(chunked(list(stories_in_scope(job.scope))))
     for ids in chunks:
         PendingRelink.objects.bulk_create(
-            [PendingRelink(job=job, article_id=article_id, requested_at=now) for article_id in ids],
+            [
+                PendingRelink(job=job, article_id=pk, requested_at=now, library_version=version)
+                for pk in ids
+            ],
             ignore_conflicts=True,
         )
     total = sum(len(ids) for ids in chunks)

@@ -437,3 +437,87 @@ def test_a_story_never_rendered_is_written_as_read_not_read_again():
     assert len([q for q in queries if q["sql"].startswith('UPDATE "explainer_article"')]) == 1
     assert not [q for q in queries if "FOR UPDATE" in q["sql"]]
     assert article.rendered_at is not None and "Ri Yong-ho</a>" in article.page_html
+
+
+class PausedWithLibrary:
+    """A relink in a thread that has loaded its library and waits, before reading its first
+    stories, until the test has edited the library: a worker busy on a long chunk while an
+    editor adds an alias."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.loaded, self.go = threading.Event(), threading.Event()
+        self.real = relinking.current_library
+        self.thread_name = "relink-on-an-older-library"
+        monkeypatch.setattr(relinking, "current_library", self)
+
+    def __call__(self, *args, **kwargs):
+        library = self.real(*args, **kwargs)
+        if threading.current_thread().name == self.thread_name and not self.loaded.is_set():
+            self.loaded.set()
+            assert self.go.wait(10)
+        return library
+
+    def relink_in_thread(self, article_id: int) -> threading.Thread:
+        def run():
+            try:
+                relinking.relink_stories([article_id])
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run, name=self.thread_name)
+        thread.start()
+        assert self.loaded.wait(10)
+        return thread
+
+
+def alias_added_and_planned(client, actor, text: str) -> RelinkJob:
+    """An alias added in the admin, and its job planned as the planning task plans it."""
+    assert add_alias_through_admin(client, actor, text).status_code == 302
+    job = RelinkJob.objects.filter(actor=actor).latest("created_at")
+    scheduling.plan_job(job, enqueue=False)
+    return job
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relink_on_the_library_before_an_alias_was_added_leaves_that_alias_to_its_own_job(
+    monkeypatch, queued, admin_client
+):
+    make_actor(name="Ri Yong-ho", slug="ri-yong-ho")
+    choe = make_actor(name="Choe Son-hui", slug="choe-son-hui")
+    story = make_article(body="<p>Ri Yong-ho met Minister Choe.</p>")
+    relinking.relink_stories([story.pk])
+    paused = PausedWithLibrary(monkeypatch)
+
+    thread = paused.relink_in_thread(story.pk)
+    job = alias_added_and_planned(admin_client, choe, "Minister Choe")
+    paused.go.set()
+    thread.join(10)
+
+    # The relink in flight could not link the new alias: the request is still pending.
+    assert PendingRelink.objects.filter(job=job, article=story).exists()
+    relinking.relink_stories([story.pk])  # the job's own task, on the library it asked for
+    story.refresh_from_db()
+    assert 'href="/actors/choe-son-hui/' in story.linked_body_html
+    assert not PendingRelink.objects.filter(article=story).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relink_on_an_older_library_never_writes_over_a_story_linked_on_a_newer_one(
+    monkeypatch, queued, admin_client
+):
+    make_actor(name="Ri Yong-ho", slug="ri-yong-ho")
+    choe = make_actor(name="Choe Son-hui", slug="choe-son-hui")
+    story = make_article(body="<p>Ri Yong-ho met Minister Choe.</p>")
+    relinking.relink_stories([story.pk])
+    paused = PausedWithLibrary(monkeypatch)
+
+    thread = paused.relink_in_thread(story.pk)
+    alias_added_and_planned(admin_client, choe, "Minister Choe")
+    relinking.relink_stories([story.pk])  # another worker, on the library with the alias
+    paused.go.set()
+    thread.join(10)
+
+    story.refresh_from_db()
+    assert 'href="/actors/choe-son-hui/' in story.linked_body_html
+    assert "Choe Son-hui" in story.page_html
+    assert not PendingRelink.objects.filter(article=story).exists()
