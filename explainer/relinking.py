@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
@@ -613,8 +613,12 @@ class MentionWrites:
             pending=state.pending,
         )
 
+    @property
+    def mentions(self) -> bool:
+        return bool(self.stale or self.new or self.changed)
+
     def __bool__(self) -> bool:
-        return bool(self.stale or self.new or self.changed or self.pending)
+        return self.mentions or bool(self.pending)
 
 
 def write_story(
@@ -623,6 +627,7 @@ def write_story(
     *,
     verify: bool,
     writes: MentionWrites | None = None,
+    alone: bool = False,
 ) -> None:
     """Write one relinked story: its linked body and stored page (those that would
     change), its mentions, and its requests marked done; inside its transaction, or, when
@@ -634,7 +639,9 @@ def write_story(
     requests are still pending, none answered by another worker; else ``StoryChanged``.
     Both checks cost no query of their own. Unverified, the caller holds the row's lock
     and links on a library at least as new as the row's (``relink_story``). ``writes`` is
-    ``MentionWrites.of(state, result)``, when the caller has it.
+    ``MentionWrites.of(state, result)``, when the caller has it. ``alone``: no transaction
+    is open, and the story's requests are answered in the statement that writes its row
+    (or checks it is as read), which is then the transaction (``write_in_own_transaction``).
 
     The row says which library it was linked on, even when nothing else changed: a relink
     on a library between that one and the row's last would otherwise write links the later
@@ -649,13 +656,7 @@ def write_story(
     page_is_current = article.page_rendered_at is not None and (
         (article.page_rendered_at, article.page_format) == (article.rendered_at, page_format())
     )
-    row = Article.objects.filter(pk=article.pk)
-    if verify:
-        row = row.filter(
-            updated_at=article.updated_at,
-            rendered_at=article.rendered_at,
-            linked_library_version__lte=result.library_version,
-        )
+    answering = writes.pending if alone else set()
     changed: dict[str, str] = {}
     if result.linked_html != linked_as_read:
         changed["linked_body_html"] = result.linked_html
@@ -665,12 +666,14 @@ def write_story(
     if not changed and newer_library:
         # The same links on a later library: only that is written (it locks the row too).
         values = {"linked_library_version": result.library_version}
-        if not update_story_row(article, values, verify=verify) and verify:
+        if not update_story_row(article, values, verify=verify, answering=answering) and verify:
             raise StoryChanged
         article.linked_library_version = result.library_version
     elif not changed:
         # Locked, where there is more to write, so that it stays as read until then.
-        if verify and not (row.select_for_update() if writes else row).values("pk").exists():
+        if verify and not story_as_read(
+            article, result.library_version, lock=bool(writes), answering=answering
+        ):
             raise StoryChanged
     else:
         # rendered_at versions the cached story page. A body or page written as it was
@@ -684,7 +687,7 @@ def write_story(
             "page_format": page_format(),
             "linked_library_version": result.library_version,
         }
-        if not update_story_row(article, values, verify=verify) and verify:
+        if not update_story_row(article, values, verify=verify, answering=answering) and verify:
             raise StoryChanged
         article.rendered_at = article.page_rendered_at = now
         article.page_html, article.page_format = page_html, page_format()
@@ -696,18 +699,26 @@ def write_story(
         Mention.objects.bulk_create(writes.new)
     if writes.changed:
         Mention.objects.bulk_update(writes.changed, MENTION_FIELDS)
-    if writes.pending:
+    if writes.pending and not answering:
         answered, _ = PendingRelink.objects.filter(pk__in=writes.pending).delete()
         if verify and answered != len(writes.pending):
             raise StoryChanged
 
 
-def update_story_row(article: Article, values: dict[str, object], *, verify: bool) -> int:
+def update_story_row(
+    article: Article,
+    values: dict[str, object],
+    *,
+    verify: bool,
+    answering: Collection[int] = (),
+) -> int:
     """Write ``values`` (field names and values, ``linked_library_version`` among them) to
     the story's row, and say whether it was there to write: with ``verify``, only if it is
-    still as read and not linked on a later library (``write_story``). Written as SQL:
-    the ORM took 0.19 ms to build this UPDATE, a twentieth of a relink, for a statement
-    that is the same every time."""
+    still as read and not linked on a later library (``write_story``). ``answering``: the
+    pending requests the same statement deletes, if it wrote the row (PostgreSQL).
+
+    Written as SQL: the ORM took 0.19 ms to build this UPDATE, a twentieth of a relink,
+    for a statement that is the same every time."""
     quote = connection.ops.quote_name
     fields = [Article._meta.get_field(name) for name in values]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
@@ -715,36 +726,87 @@ def update_story_row(article: Article, values: dict[str, object], *, verify: boo
         field.get_db_prep_save(value, connection)
         for field, value in zip(fields, values.values(), strict=True)
     ]
-    where = f"{quote('id')} = %s"
-    params.append(article.pk)
-    for name in ("updated_at", "rendered_at") if verify else ():
+    where, where_params = _story_where(
+        article, values["linked_library_version"] if verify else None
+    )
+    table = quote(Article._meta.db_table)
+    return _answered_with(
+        f"UPDATE {table} SET {assignments} WHERE {where}", [*params, *where_params], answering
+    )
+
+
+def story_as_read(
+    article: Article, library_version: int, *, lock: bool, answering: Collection[int] = ()
+) -> bool:
+    """Whether the story's row is still as read and not linked on a later library than
+    ``library_version``; locked till the transaction ends with ``lock``, and its
+    ``answering`` requests deleted in the same statement if so (PostgreSQL)."""
+    where, params = _story_where(article, library_version)
+    sql = f"SELECT 1 FROM {connection.ops.quote_name(Article._meta.db_table)} WHERE {where}"
+    if lock and connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    return bool(_answered_with(sql, params, answering))
+
+
+def _story_where(article: Article, library_version: int | None) -> tuple[str, list]:
+    """The story's row, and with a ``library_version`` only as read: its ``updated_at``
+    and ``rendered_at`` as they were, linked on that library or an earlier one."""
+    quote = connection.ops.quote_name
+    where, params = f"{quote('id')} = %s", [article.pk]
+    if library_version is None:
+        return where, params
+    for name in ("updated_at", "rendered_at"):
         field, as_read = Article._meta.get_field(name), getattr(article, name)
         if as_read is None:
             where += f" AND {quote(field.column)} IS NULL"
         else:
             where += f" AND {quote(field.column)} = %s"
             params.append(field.get_db_prep_value(as_read, connection, prepared=False))
-    if verify:
-        where += f" AND {quote('linked_library_version')} <= %s"
-        params.append(values["linked_library_version"])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(Article._meta.db_table)} SET {assignments} WHERE {where}", params
+    where += f" AND {quote('linked_library_version')} <= %s"
+    params.append(library_version)
+    return where, params
+
+
+def _answered_with(sql: str, params: list, answering: Collection[int]) -> int:
+    """Run ``sql`` (an UPDATE of the story's row, or a SELECT of it) and return how many
+    rows it wrote or found; with ``answering``, in one statement that also deletes those
+    pending requests if it did (a data-modifying WITH: PostgreSQL's). A story relinked
+    then costs one round trip to the database, not four (BEGIN, the row, its requests,
+    COMMIT). A request some other relink answered meanwhile is not answered twice."""
+    if answering:
+        pending = connection.ops.quote_name(PendingRelink._meta.db_table)
+        returning = " RETURNING 1" if sql.startswith("UPDATE") else ""
+        sql = (
+            f"WITH story AS ({sql}{returning}), answered AS (DELETE FROM {pending}"
+            f" WHERE id = ANY(%s) AND EXISTS (SELECT 1 FROM story))"
+            f" SELECT count(*) FROM story"
         )
-        return cursor.rowcount
+        params = [*params, sorted(answering)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if answering:
+            return cursor.fetchone()[0]
+        return cursor.rowcount if sql.startswith("UPDATE") else len(cursor.fetchall())
+
+
+def answers_with_row() -> bool:
+    """Whether a story's requests can be answered in the statement that writes its row
+    (PostgreSQL's data-modifying WITH); elsewhere they share a transaction with it."""
+    return connection.vendor == "postgresql"
 
 
 def write_in_own_transaction(state: StoryState, result: LinkResult) -> None:
     """``write_story`` for a story read before its transaction (``verify``), in a
-    transaction of its own. When all it writes is its row, that one statement is the
-    transaction (autocommit): BEGIN and COMMIT would be two more round trips to the
-    database, and most relinks after a library change write nothing else."""
+    transaction of its own. When all it writes is its row and its requests answered, that
+    one statement is the transaction (autocommit; on PostgreSQL with the requests in it):
+    BEGIN and COMMIT would be two more round trips to the database, and most relinks
+    after a library change write nothing else."""
     writes = MentionWrites.of(state, result)
-    if writes:
+    if writes.mentions or (writes.pending and not answers_with_row()):
         with transaction.atomic():
             write_story(state, result, verify=True, writes=writes)
     else:
-        write_story(state, result, verify=True, writes=writes)
+        write_story(state, result, verify=True, writes=writes, alone=True)
 
 
 @contextmanager

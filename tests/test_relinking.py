@@ -521,3 +521,36 @@ def test_a_relink_on_an_older_library_never_writes_over_a_story_linked_on_a_newe
     assert 'href="/actors/choe-son-hui/' in story.linked_body_html
     assert "Choe Son-hui" in story.page_html
     assert not PendingRelink.objects.filter(article=story).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relink_answers_its_requests_in_the_statement_that_writes_the_story(queued):
+    # PostgreSQL: one statement, and so one transaction, for the row and its requests,
+    # where BEGIN, the row, the requests and COMMIT were four round trips. SQLite shares a
+    # transaction between them instead.
+    make_actor(name="Ri Yong-ho")
+    story = make_article(body="<p>Ri Yong-ho spoke.</p>")
+    relinking.relink_stories([story.pk])
+    relinking.mark_stories_changed([story.pk])
+    with scheduling.batched():
+        scheduling.request_relink(stories=[story.pk], reason="an entry it names was edited")
+    assert PendingRelink.objects.filter(article=story).exists()
+    writes = []
+
+    def watch(execute, sql, params, many, context):
+        verb = sql.split(None, 1)[0]
+        if verb in ("UPDATE", "DELETE", "WITH") and "claimed_at" not in sql:  # not the claim
+            writes.append((verb, connection.in_atomic_block))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        summary = relinking.relink_stories([story.pk])
+
+    story.refresh_from_db()
+    assert summary.relinked == 1
+    assert story.page_rendered_at == story.rendered_at
+    assert not PendingRelink.objects.filter(article=story).exists()
+    if connection.vendor == "postgresql":
+        assert writes == [("WITH", False)]
+    else:
+        assert writes == [("UPDATE", True), ("DELETE", True)]
