@@ -457,19 +457,17 @@ class MentionInline(LabelledAutocompleteInline, FirstRowsInline, admin.TabularIn
         "tick “don't link here” to suppress one)"
     )
 
+    # The rows shown: repeats that are not linked would only bury the links an editor
+    # reviews.
+    rows_shown = (
+        Q(is_linked=True)
+        | Q(is_suppressed=True)
+        | Q(is_orphaned=True)
+        | Q(origin=Mention.Origin.EDITOR)
+    )
+
     def get_queryset(self, request):
-        # Repeats that are not linked would only bury the links an editor reviews.
-        return (
-            super()
-            .get_queryset(request)
-            .filter(
-                Q(is_linked=True)
-                | Q(is_suppressed=True)
-                | Q(is_orphaned=True)
-                | Q(origin=Mention.Origin.EDITOR)
-            )
-            .select_related("actor", "note")
-        )
+        return super().get_queryset(request).filter(self.rows_shown).select_related("actor", "note")
 
 
 @admin.register(Article)

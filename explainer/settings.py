@@ -124,11 +124,15 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker share the file: readers never wait for a writer (WAL),
     # and a writer waits its turn (IMMEDIATE, with a timeout) instead of failing at once
-    # with "database is locked".
+    # with "database is locked". Each connection caches up to 64 MB of pages (SQLite's
+    # default is 2 MB): with 100,000 stories the default cache lost the indexes' inner pages
+    # between requests, and relinking one story cost a fifth more than with 1,000.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+        ),
     }
     DATABASES["default"]["TEST"] = {
         # A file, not memory, so that a real worker process can share the test database;
