@@ -22,8 +22,9 @@ from django.template import engines, loader
 from django.template.backends.django import Template
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.text import Truncator
 
-from .addresses import absolute_url, site_origin
+from .addresses import absolute_url, paths_resolved_once, site_origin
 from .caching import guarded_cache
 from .excerpts import split_after_first_paragraph
 from .models import Article, BackgroundNote, Mention, NoteUpdate
@@ -206,10 +207,15 @@ def story_parts(article: Article, story_groups: list, figures: list | None = Non
     }
 
 
+# How much of the story its page's description (search results, shared links) holds.
+SUMMARY_CHARS = 200
+
+
 def head_parts(article: Article, data: dict, *, absolute, figures: list) -> dict:
     """The page's head, with full URLs, and whether it loads the context cards
     (``mentions`` lists every entry in "In this story")."""
     return {
+        "summary": Truncator(article.dek or article.body_text).chars(SUMMARY_CHARS),
         "canonical_url": absolute(article.get_absolute_url()),
         "json_ld": with_full_urls(data, absolute=absolute),
         "has_entries": bool(data["mentions"]),
@@ -288,22 +294,23 @@ def render_page(article: Article, story_groups: list, figures: list) -> str:
     Only the story's own blocks are rendered; the rest of the page (``base.html``, the
     same on every stored page) was rendered once (``_page_frame``): a fifth of a page's
     rendering, and rendering is a quarter of a relink."""
-    context = {
-        **story_parts(article, story_groups, figures),
-        **head_parts(
-            article,
-            json_ld(article, story_groups),
-            absolute=lambda path: ORIGIN_PLACEHOLDER + path,
-            figures=figures,
-        ),
-    }
-    around, blocks_only = _page_frame()
-    parts = loader.render_to_string(PAGE_TEMPLATE, {**context, "frame": blocks_only})
-    parts = parts.split(_PART_BREAK)
-    if len(parts) != len(around) - 1:
-        # The story's text holds the break itself (nothing should: form fields refuse it,
-        # and HTML parsing replaces it): rendered in full instead.
-        return loader.render_to_string(PAGE_TEMPLATE, context)
+    with paths_resolved_once():
+        context = {
+            **story_parts(article, story_groups, figures),
+            **head_parts(
+                article,
+                json_ld(article, story_groups),
+                absolute=lambda path: ORIGIN_PLACEHOLDER + path,
+                figures=figures,
+            ),
+        }
+        around, blocks_only = _page_frame()
+        parts = loader.render_to_string(PAGE_TEMPLATE, {**context, "frame": blocks_only})
+        parts = parts.split(_PART_BREAK)
+        if len(parts) != len(around) - 1:
+            # The story's text holds the break itself (nothing should: form fields refuse
+            # it, and HTML parsing replaces it): rendered in full instead.
+            return loader.render_to_string(PAGE_TEMPLATE, context)
     page = [around[0]]
     for part, after in zip(parts, around[1:], strict=True):
         page += [part, after]
@@ -337,8 +344,9 @@ def render_in_full(request, article_id: int) -> str:
     """The story page rendered from the story and its entries (a story whose stored page is
     not current)."""
     article = Article.objects.defer(*UNREAD_FIELDS).get(pk=article_id)
-    context = story_context(article, absolute=lambda path: absolute_url(request, path))
-    return loader.render_to_string(PAGE_TEMPLATE, context, request=request)
+    with paths_resolved_once():
+        context = story_context(article, absolute=lambda path: absolute_url(request, path))
+        return loader.render_to_string(PAGE_TEMPLATE, context, request=request)
 
 
 @dataclass(frozen=True)

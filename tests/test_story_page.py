@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import clear_script_prefix, set_script_prefix
 
+from explainer.addresses import paths_resolved_once
 from explainer.excerpts import split_after_first_paragraph
 from explainer.models import Actor, Article, Figure, RelinkJob
 from explainer.relinking import relink_stories
@@ -76,6 +77,24 @@ def test_stored_page_is_the_page_rendered_in_full(client, cache_disabled, demo):
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's text refuses NUL")
+def test_story_page_describes_itself_by_its_dek_or_its_opening_words(client, cache_disabled):
+    # Search results and shared links show the description: the dek, or without one the
+    # story's first 200 characters, the same in both tags, on the stored page and in full.
+    opening = "Kim Jong-un arrived in Vladivostok on Wednesday. " * 10
+    with_dek = make_article(dek="Kim meets Putin <for the first time>", body="<p>Text.</p>")
+    without = make_article(body=f"<p>{opening}</p>")
+
+    pages = [client.get(story.get_absolute_url()).content.decode() for story in (with_dek, without)]
+    # As after a deploy: the stored page is not served, and the page is rendered in full.
+    Article.objects.filter(pk=without.pk).update(page_format="an earlier deploy", page_html="")
+    in_full = client.get(without.get_absolute_url()).content.decode()
+
+    cut = opening[:199] + "…"
+    assert pages[0].count('content="Kim meets Putin &lt;for the first time&gt;"') == 2
+    assert pages[1].count(f'content="{cut}"') == 2
+    assert in_full.count(f'content="{cut}"') == 2
+
+
 def test_stored_page_is_whole_when_the_story_holds_the_frames_break(client, cache_disabled):
     # Only the story's blocks are rendered into a frame rendered once, cut at a character
     # no story should hold (saving strips it); one that does is rendered in full.
@@ -219,6 +238,27 @@ def test_page_paths_follow_the_script_prefix_the_site_is_mounted_under():
         clear_script_prefix()
 
     assert actor.get_absolute_url() == "/actors/ri-yong-ho/"
+
+
+def test_page_paths_resolved_once_for_a_page_follow_the_prefix_it_is_rendered_under():
+    # Rendering a page reads the URL configuration and prefix once for all its paths
+    # (addresses.paths_resolved_once), not once for the whole process.
+    actor = make_actor(name="Ri Yong-ho", slug="ri-yong-ho")
+    with paths_resolved_once():
+        at_root = actor.get_absolute_url()
+
+    set_script_prefix("/news/")
+    try:
+        with paths_resolved_once():
+            under_prefix = actor.get_absolute_url()
+            with paths_resolved_once():
+                nested = actor.get_absolute_url()
+        after_block = actor.get_absolute_url()
+    finally:
+        clear_script_prefix()
+
+    assert at_root == "/actors/ri-yong-ho/"
+    assert under_prefix == nested == after_block == "/news/actors/ri-yong-ho/"
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
