@@ -26,7 +26,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .addresses import page_path
+from .addresses import page_path, paths_resolved_once
 from .linking import (
     Link,
     Matcher,
@@ -840,7 +840,7 @@ def relink_story(article_id: int, *, library: Library | None = None) -> bool:
     """Relink one story, reading it under its row lock, in its own transaction. False if
     the story no longer exists."""
     library = library or current_library()
-    with transaction.atomic():
+    with transaction.atomic(), paths_resolved_once():
         # The row lock makes two workers relinking one story take turns (PostgreSQL;
         # SQLite writes one transaction at a time anyway).
         state = read_stories([article_id], library=library, lock=True).get(article_id)
@@ -885,7 +885,8 @@ def relink_stories(article_ids: Iterable[int]) -> RelinkSummary:
     # a relink that started before it never answers (its pending rows were not read).
     library = current_library()
     ids = list(article_ids)
-    with commits_not_flushed():
+    # Entries' paths, in links and on the stored pages, are all resolved the same way.
+    with commits_not_flushed(), paths_resolved_once():
         for start in range(0, len(ids), GROUP_SIZE):
             _relink_group(ids[start : start + GROUP_SIZE], library=library, summary=summary)
     return summary

@@ -294,23 +294,22 @@ def render_page(article: Article, story_groups: list, figures: list) -> str:
     Only the story's own blocks are rendered; the rest of the page (``base.html``, the
     same on every stored page) was rendered once (``_page_frame``): a fifth of a page's
     rendering, and rendering is a quarter of a relink."""
-    with paths_resolved_once():
-        context = {
-            **story_parts(article, story_groups, figures),
-            **head_parts(
-                article,
-                json_ld(article, story_groups),
-                absolute=lambda path: ORIGIN_PLACEHOLDER + path,
-                figures=figures,
-            ),
-        }
-        around, blocks_only = _page_frame()
-        parts = loader.render_to_string(PAGE_TEMPLATE, {**context, "frame": blocks_only})
-        parts = parts.split(_PART_BREAK)
-        if len(parts) != len(around) - 1:
-            # The story's text holds the break itself (nothing should: form fields refuse
-            # it, and HTML parsing replaces it): rendered in full instead.
-            return loader.render_to_string(PAGE_TEMPLATE, context)
+    context = {
+        **story_parts(article, story_groups, figures),
+        **head_parts(
+            article,
+            json_ld(article, story_groups),
+            absolute=lambda path: ORIGIN_PLACEHOLDER + path,
+            figures=figures,
+        ),
+    }
+    around, blocks_only = _page_frame()
+    parts = loader.render_to_string(PAGE_TEMPLATE, {**context, "frame": blocks_only})
+    parts = parts.split(_PART_BREAK)
+    if len(parts) != len(around) - 1:
+        # The story's text holds the break itself (nothing should: form fields refuse it,
+        # and HTML parsing replaces it): rendered in full instead.
+        return loader.render_to_string(PAGE_TEMPLATE, context)
     page = [around[0]]
     for part, after in zip(parts, around[1:], strict=True):
         page += [part, after]
