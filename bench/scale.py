@@ -1050,8 +1050,52 @@ def summarize_relinking(turns: list[dict]) -> dict:
     return result
 
 
+# Busy time before each timed round trip in ``measure_round_trips``: about what a request
+# or a story's relink works between two queries.
+WORK_BEFORE_QUERY_MS = 2.0
+
+
+def measure_round_trips(effort: Effort) -> dict:
+    """The database's own speed on this machine, which absolute targets depend on: a
+    ``SELECT 1`` back to back, and after ``WORK_BEFORE_QUERY_MS`` of work in Python. On a
+    virtual machine the second can cost several times the first (the database's process
+    has gone idle and takes time to wake), and every query a request or a relink makes
+    pays it."""
+    from django.db import connection
+
+    back_to_back, after_work = [], []
+    with connection.cursor() as cursor:
+        for _ in range(effort.requests):
+            started = time.perf_counter()
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+            back_to_back.append((time.perf_counter() - started) * 1000)
+        for _ in range(effort.requests):
+            busy_until = time.perf_counter() + WORK_BEFORE_QUERY_MS / 1000
+            while time.perf_counter() < busy_until:
+                pass
+            started = time.perf_counter()
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+            after_work.append((time.perf_counter() - started) * 1000)
+    return {"back_to_back": back_to_back, "after_work": after_work}
+
+
+def summarize_round_trips(turns: list[dict]) -> dict:
+    result = {
+        key: statistics.median(value for turn in turns for value in turn[key])
+        for key in ("back_to_back", "after_work")
+    }
+    progress(
+        f"round trips: SELECT 1 p50 {result['back_to_back']:.3f} ms back to back, "
+        f"{result['after_work']:.3f} ms after {WORK_BEFORE_QUERY_MS:.0f} ms of work"
+    )
+    return result
+
+
 # The measurements, in the order they are taken, each with what sums up its turns.
 MEASUREMENTS: dict[str, Callable[[list[dict]], dict]] = {
+    "round_trips": summarize_round_trips,
     "search": summarize_search,
     "pages": summarize_pages,
     "story_save": summarize_story_save,
@@ -1097,6 +1141,7 @@ def child(size: int, effort_name: str, result_path: Path, reply_fd: int) -> int:
     editor.force_login(get_user_model().objects.get(username="bench-editor"))
     # What a turn of each measurement in MEASUREMENTS runs.
     measures: dict[str, Callable[[int], dict]] = {
+        "round_trips": lambda turn: measure_round_trips(each),
         "search": lambda turn: measure_search(reader, each),
         "pages": lambda turn: measure_pages(reader, each, size),
         "story_save": lambda turn: measure_story_save(editor, each, size, turn),
@@ -1347,6 +1392,17 @@ def summary_rows(label: str, results: dict[int, dict]) -> list[Row]:
             continue
         page, robots = large["pages"][f"{kind}_p50"], large["pages"]["robots_p50"]
         rows.append(judged(name, ms(page), ms(robots), robots / page, (">=", 0.5)))
+
+    title = (
+        f"{label}: SELECT 1 after {WORK_BEFORE_QUERY_MS:.0f} ms of work / back to back, {n} stories"
+    )
+    problem = error_of(large.get("round_trips"))
+    if problem:
+        rows.append(failed(title, problem))
+    else:
+        trips = large["round_trips"]
+        value, base = trips["after_work"], trips["back_to_back"]
+        rows.append(info(title, f"{value:.2f} ms", f"{base:.2f} ms", value / base))
     return rows
 
 
