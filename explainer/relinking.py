@@ -617,6 +617,11 @@ class MentionWrites:
     def mentions(self) -> bool:
         return bool(self.stale or self.new or self.changed)
 
+    @property
+    def rows_written(self) -> bool:
+        """Mentions new or changed: rows to write, where stale ones are only deleted."""
+        return bool(self.new or self.changed)
+
     def __bool__(self) -> bool:
         return self.mentions or bool(self.pending)
 
@@ -640,8 +645,9 @@ def write_story(
     Both checks cost no query of their own. Unverified, the caller holds the row's lock
     and links on a library at least as new as the row's (``relink_story``). ``writes`` is
     ``MentionWrites.of(state, result)``, when the caller has it. ``alone``: no transaction
-    is open, and the story's requests are answered in the statement that writes its row
-    (or checks it is as read), which is then the transaction (``write_in_own_transaction``).
+    is open, and the story's requests are answered and its stale mentions deleted in the
+    statement that writes its row (or checks it is as read), which is then the transaction
+    (``write_in_own_transaction``).
 
     The row says which library it was linked on, even when nothing else changed: a relink
     on a library between that one and the row's last would otherwise write links the later
@@ -657,6 +663,7 @@ def write_story(
         (article.page_rendered_at, article.page_format) == (article.rendered_at, page_format())
     )
     answering = writes.pending if alone else set()
+    dropping = [mention.pk for mention in writes.stale] if alone else []
     changed: dict[str, str] = {}
     if result.linked_html != linked_as_read:
         changed["linked_body_html"] = result.linked_html
@@ -666,13 +673,22 @@ def write_story(
     if not changed and newer_library:
         # The same links on a later library: only that is written (it locks the row too).
         values = {"linked_library_version": result.library_version}
-        if not update_story_row(article, values, verify=verify, answering=answering) and verify:
+        if (
+            not update_story_row(
+                article, values, verify=verify, answering=answering, dropping=dropping
+            )
+            and verify
+        ):
             raise StoryChanged
         article.linked_library_version = result.library_version
     elif not changed:
         # Locked, where there is more to write, so that it stays as read until then.
         if verify and not story_as_read(
-            article, result.library_version, lock=bool(writes), answering=answering
+            article,
+            result.library_version,
+            lock=bool(writes),
+            answering=answering,
+            dropping=dropping,
         ):
             raise StoryChanged
     else:
@@ -687,13 +703,18 @@ def write_story(
             "page_format": page_format(),
             "linked_library_version": result.library_version,
         }
-        if not update_story_row(article, values, verify=verify, answering=answering) and verify:
+        if (
+            not update_story_row(
+                article, values, verify=verify, answering=answering, dropping=dropping
+            )
+            and verify
+        ):
             raise StoryChanged
         article.rendered_at = article.page_rendered_at = now
         article.page_html, article.page_format = page_html, page_format()
         article.linked_library_version = result.library_version
 
-    if writes.stale:
+    if writes.stale and not dropping:
         Mention.objects.filter(pk__in=[m.pk for m in writes.stale]).delete()
     if writes.new:
         Mention.objects.bulk_create(writes.new)
@@ -711,11 +732,13 @@ def update_story_row(
     *,
     verify: bool,
     answering: Collection[int] = (),
+    dropping: Collection[int] = (),
 ) -> int:
     """Write ``values`` (field names and values, ``linked_library_version`` among them) to
     the story's row, and say whether it was there to write: with ``verify``, only if it is
-    still as read and not linked on a later library (``write_story``). ``answering``: the
-    pending requests the same statement deletes, if it wrote the row (PostgreSQL).
+    still as read and not linked on a later library (``write_story``). ``answering`` and
+    ``dropping``: the pending requests and the stale mentions the same statement deletes,
+    if it wrote the row (PostgreSQL).
 
     Written as SQL: the ORM took 0.19 ms to build this UPDATE, a twentieth of a relink,
     for a statement that is the same every time."""
@@ -731,21 +754,30 @@ def update_story_row(
     )
     table = quote(Article._meta.db_table)
     return _answered_with(
-        f"UPDATE {table} SET {assignments} WHERE {where}", [*params, *where_params], answering
+        f"UPDATE {table} SET {assignments} WHERE {where}",
+        [*params, *where_params],
+        answering,
+        dropping,
     )
 
 
 def story_as_read(
-    article: Article, library_version: int, *, lock: bool, answering: Collection[int] = ()
+    article: Article,
+    library_version: int,
+    *,
+    lock: bool,
+    answering: Collection[int] = (),
+    dropping: Collection[int] = (),
 ) -> bool:
     """Whether the story's row is still as read and not linked on a later library than
     ``library_version``; locked till the transaction ends with ``lock``, and its
-    ``answering`` requests deleted in the same statement if so (PostgreSQL)."""
+    ``answering`` requests and ``dropping`` mentions deleted in the same statement if so
+    (PostgreSQL)."""
     where, params = _story_where(article, library_version)
     sql = f"SELECT 1 FROM {connection.ops.quote_name(Article._meta.db_table)} WHERE {where}"
     if lock and connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    return bool(_answered_with(sql, params, answering))
+    return bool(_answered_with(sql, params, answering, dropping))
 
 
 def _story_where(article: Article, library_version: int | None) -> tuple[str, list]:
@@ -767,24 +799,37 @@ def _story_where(article: Article, library_version: int | None) -> tuple[str, li
     return where, params
 
 
-def _answered_with(sql: str, params: list, answering: Collection[int]) -> int:
+def _answered_with(
+    sql: str, params: list, answering: Collection[int], dropping: Collection[int] = ()
+) -> int:
     """Run ``sql`` (an UPDATE of the story's row, or a SELECT of it) and return how many
-    rows it wrote or found; with ``answering``, in one statement that also deletes those
-    pending requests if it did (a data-modifying WITH: PostgreSQL's). A story relinked
-    then costs one round trip to the database, not four (BEGIN, the row, its requests,
-    COMMIT). A request some other relink answered meanwhile is not answered twice."""
-    if answering:
-        pending = connection.ops.quote_name(PendingRelink._meta.db_table)
+    rows it wrote or found; with ``answering`` or ``dropping``, in one statement that also
+    deletes those pending requests and those stale mentions if it did (a data-modifying
+    WITH: PostgreSQL's). A story relinked then costs one round trip to the database, not
+    four or five (BEGIN, the row, its mentions, its requests, COMMIT), and on a virtual
+    machine whose database wakes slowly a round trip can cost a twentieth of a relink.
+    A request some other relink answered meanwhile is not answered twice."""
+    if answering or dropping:
+        quote = connection.ops.quote_name
         returning = " RETURNING 1" if sql.startswith("UPDATE") else ""
+        deletes = [
+            (quote(model._meta.db_table), sorted(ids))
+            for model, ids in ((PendingRelink, answering), (Mention, dropping))
+            if ids
+        ]
         sql = (
-            f"WITH story AS ({sql}{returning}), answered AS (DELETE FROM {pending}"
-            f" WHERE id = ANY(%s) AND EXISTS (SELECT 1 FROM story))"
-            f" SELECT count(*) FROM story"
+            f"WITH story AS ({sql}{returning}), "
+            + ", ".join(
+                f"deleted_{i} AS (DELETE FROM {table} WHERE id = ANY(%s)"
+                f" AND EXISTS (SELECT 1 FROM story))"
+                for i, (table, _) in enumerate(deletes)
+            )
+            + " SELECT count(*) FROM story"
         )
-        params = [*params, sorted(answering)]
+        params = [*params, *(ids for _, ids in deletes)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        if answering:
+        if answering or dropping:
             return cursor.fetchone()[0]
         return cursor.rowcount if sql.startswith("UPDATE") else len(cursor.fetchall())
 
@@ -797,12 +842,13 @@ def answers_with_row() -> bool:
 
 def write_in_own_transaction(state: StoryState, result: LinkResult) -> None:
     """``write_story`` for a story read before its transaction (``verify``), in a
-    transaction of its own. When all it writes is its row and its requests answered, that
-    one statement is the transaction (autocommit; on PostgreSQL with the requests in it):
-    BEGIN and COMMIT would be two more round trips to the database, and most relinks
-    after a library change write nothing else."""
+    transaction of its own. When all it writes is its row, its requests answered and its
+    stale mentions deleted, that one statement is the transaction (autocommit; on
+    PostgreSQL with the deletions in it): BEGIN and COMMIT would be two more round trips
+    to the database, and most relinks after a library change write nothing else."""
     writes = MentionWrites.of(state, result)
-    if writes.mentions or (writes.pending and not answers_with_row()):
+    in_one_statement = answers_with_row() or not (writes.pending or writes.stale)
+    if writes.rows_written or not in_one_statement:
         with transaction.atomic():
             write_story(state, result, verify=True, writes=writes)
     else:

@@ -424,6 +424,89 @@ def test_a_relink_that_writes_only_the_story_row_writes_it_alone_in_autocommit(m
     assert Article.objects.get(pk=busy.pk).mentions.filter(is_linked=True).exists()
 
 
+def story_with_a_mention_gone() -> tuple[Article, int]:
+    """A story that named Ri Yong-ho (its mention on record) and, edited where the save
+    signals do not see it, names nobody now: its relink deletes that mention."""
+    make_actor(name="Ri Yong-ho")
+    story = make_article(body="<p>Ri Yong-ho spoke.</p>")
+    relinking.relink_stories([story.pk])  # where the save's relink is only queued
+    mention = story.mentions.get()
+    Article.objects.filter(pk=story.pk).update(body_html="<p>Nobody spoke.</p>")
+    relinking.mark_stories_changed([story.pk])
+    return story, mention.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relink_that_only_drops_mentions_writes_them_with_the_story_row(queued):
+    # PostgreSQL: the row, the stale mention and the pending request go in one statement,
+    # a transaction of its own (one round trip, where BEGIN, three statements and COMMIT
+    # were five). SQLite has no data-modifying WITH: one transaction holds them all.
+    story, gone = story_with_a_mention_gone()
+    with scheduling.batched():
+        scheduling.request_relink(stories=[story.pk], reason="body edited")
+    in_transaction = []
+
+    def watch(execute, sql, params, many, context):
+        if "explainer_mention" in sql and "DELETE" in sql:
+            in_transaction.append(connection.in_atomic_block)
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(watch):
+        summary = relinking.relink_stories([story.pk])
+
+    assert summary.relinked == 1
+    assert not story.mentions.filter(pk=gone).exists()
+    assert not PendingRelink.objects.filter(article=story).exists()
+    assert "Ri Yong-ho" not in Article.objects.get(pk=story.pk).linked_body_html
+    if connection.vendor == "postgresql":
+        writes = [q["sql"] for q in queries if q["sql"].startswith("WITH story AS (UPDATE")]
+        assert len(writes) == 1 and '"explainer_mention"' in writes[0]
+        assert in_transaction == [False]
+    else:
+        assert in_transaction == [True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_story_changed_before_its_write_keeps_its_mentions_until_it_is_relinked_again(
+    monkeypatch,
+):
+    # The statement that would drop the mention finds the story changed since it was read
+    # (an editor's save, here just after linking): it deletes nothing, and the story is
+    # read again under its lock and relinked from what it holds now.
+    story, gone = story_with_a_mention_gone()
+    real_link = relinking.link_article
+    edited = []
+
+    def link_then_edit(article, **kwargs):
+        result = real_link(article, **kwargs)
+        if not edited:
+            edited.append(True)
+            Article.objects.filter(pk=story.pk).update(body_html="<p>Ri Yong-ho spoke again.</p>")
+            relinking.mark_stories_changed([story.pk])
+        return result
+
+    monkeypatch.setattr(relinking, "link_article", link_then_edit)
+    kept_when_refused = []
+
+    def watch(execute, sql, params, many, context):
+        outcome = execute(sql, params, many, context)
+        if sql.startswith("WITH story AS") and "explainer_mention" in sql:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM explainer_mention WHERE id = %s", [gone])
+                kept_when_refused.append(cursor.fetchone()[0])
+        return outcome
+
+    with connection.execute_wrapper(watch):
+        summary = relinking.relink_stories([story.pk])
+
+    assert summary.relinked == 1
+    if connection.vendor == "postgresql":
+        assert kept_when_refused == [1]
+    after = Article.objects.get(pk=story.pk)
+    assert "Ri Yong-ho</a>" in after.linked_body_html
+    assert after.mentions.filter(is_linked=True).count() == 1
+
+
 def test_a_story_never_rendered_is_written_as_read_not_read_again():
     make_actor(name="Ri Yong-ho")
     article = make_article(body="<p>Ri Yong-ho spoke.</p>")
