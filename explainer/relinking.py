@@ -845,7 +845,11 @@ def write_in_own_transaction(state: StoryState, result: LinkResult) -> None:
     transaction of its own. When all it writes is its row, its requests answered and its
     stale mentions deleted, that one statement is the transaction (autocommit; on
     PostgreSQL with the deletions in it): BEGIN and COMMIT would be two more round trips
-    to the database, and most relinks after a library change write nothing else."""
+    to the database, and most relinks after a library change write nothing else.
+
+    Deleting is the same done twice; inserting is not. A story with mentions to add or
+    change keeps its transaction, which fails if another relink answered its requests
+    meanwhile (the rows it would add may be there already)."""
     writes = MentionWrites.of(state, result)
     in_one_statement = answers_with_row() or not (writes.pending or writes.stale)
     if writes.rows_written or not in_one_statement:
