@@ -1063,22 +1063,18 @@ def measure_round_trips(effort: Effort) -> dict:
     pays it."""
     from django.db import connection
 
-    back_to_back, after_work = [], []
+    times: dict[str, list[float]] = {"back_to_back": [], "after_work": []}
     with connection.cursor() as cursor:
-        for _ in range(effort.requests):
-            started = time.perf_counter()
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-            back_to_back.append((time.perf_counter() - started) * 1000)
-        for _ in range(effort.requests):
-            busy_until = time.perf_counter() + WORK_BEFORE_QUERY_MS / 1000
-            while time.perf_counter() < busy_until:
-                pass
-            started = time.perf_counter()
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-            after_work.append((time.perf_counter() - started) * 1000)
-    return {"back_to_back": back_to_back, "after_work": after_work}
+        for name, work_ms in (("back_to_back", 0.0), ("after_work", WORK_BEFORE_QUERY_MS)):
+            for _ in range(effort.requests):
+                busy_until = time.perf_counter() + work_ms / 1000
+                while time.perf_counter() < busy_until:
+                    pass
+                started = time.perf_counter()
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+                times[name].append((time.perf_counter() - started) * 1000)
+    return times
 
 
 def summarize_round_trips(turns: list[dict]) -> dict:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import traceback
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
@@ -586,6 +586,10 @@ def page_groups(result: LinkResult) -> list[tuple[str, list]]:
     )
 
 
+# Rows a story's relink deletes, by model: ``MentionWrites.deletions``.
+Deletions = Sequence[tuple[type, list[int]]]
+
+
 class StoryChanged(Exception):
     """A story read before its transaction changed meanwhile: read it again, under lock."""
 
@@ -618,9 +622,14 @@ class MentionWrites:
         return bool(self.stale or self.new or self.changed)
 
     @property
-    def rows_written(self) -> bool:
-        """Mentions new or changed: rows to write, where stale ones are only deleted."""
-        return bool(self.new or self.changed)
+    def deletions(self) -> list[tuple[type, list[int]]]:
+        """What relinking deletes: (model, ids) of its stale mentions and answered requests,
+        those there are."""
+        deleting = [
+            (Mention, sorted(mention.pk for mention in self.stale)),
+            (PendingRelink, sorted(self.pending)),
+        ]
+        return [(model, ids) for model, ids in deleting if ids]
 
     def __bool__(self) -> bool:
         return self.mentions or bool(self.pending)
@@ -662,8 +671,7 @@ def write_story(
     page_is_current = article.page_rendered_at is not None and (
         (article.page_rendered_at, article.page_format) == (article.rendered_at, page_format())
     )
-    answering = writes.pending if alone else set()
-    dropping = [mention.pk for mention in writes.stale] if alone else []
+    deleting = writes.deletions if alone else []
     changed: dict[str, str] = {}
     if result.linked_html != linked_as_read:
         changed["linked_body_html"] = result.linked_html
@@ -673,22 +681,13 @@ def write_story(
     if not changed and newer_library:
         # The same links on a later library: only that is written (it locks the row too).
         values = {"linked_library_version": result.library_version}
-        if (
-            not update_story_row(
-                article, values, verify=verify, answering=answering, dropping=dropping
-            )
-            and verify
-        ):
+        if not update_story_row(article, values, verify=verify, deleting=deleting) and verify:
             raise StoryChanged
         article.linked_library_version = result.library_version
     elif not changed:
         # Locked, where there is more to write, so that it stays as read until then.
         if verify and not story_as_read(
-            article,
-            result.library_version,
-            lock=bool(writes),
-            answering=answering,
-            dropping=dropping,
+            article, result.library_version, lock=bool(writes), deleting=deleting
         ):
             raise StoryChanged
     else:
@@ -703,24 +702,19 @@ def write_story(
             "page_format": page_format(),
             "linked_library_version": result.library_version,
         }
-        if (
-            not update_story_row(
-                article, values, verify=verify, answering=answering, dropping=dropping
-            )
-            and verify
-        ):
+        if not update_story_row(article, values, verify=verify, deleting=deleting) and verify:
             raise StoryChanged
         article.rendered_at = article.page_rendered_at = now
         article.page_html, article.page_format = page_html, page_format()
         article.linked_library_version = result.library_version
 
-    if writes.stale and not dropping:
+    if writes.stale and not alone:
         Mention.objects.filter(pk__in=[m.pk for m in writes.stale]).delete()
     if writes.new:
         Mention.objects.bulk_create(writes.new)
     if writes.changed:
         Mention.objects.bulk_update(writes.changed, MENTION_FIELDS)
-    if writes.pending and not answering:
+    if writes.pending and not alone:
         answered, _ = PendingRelink.objects.filter(pk__in=writes.pending).delete()
         if verify and answered != len(writes.pending):
             raise StoryChanged
@@ -731,14 +725,12 @@ def update_story_row(
     values: dict[str, object],
     *,
     verify: bool,
-    answering: Collection[int] = (),
-    dropping: Collection[int] = (),
+    deleting: Deletions = (),
 ) -> int:
     """Write ``values`` (field names and values, ``linked_library_version`` among them) to
     the story's row, and say whether it was there to write: with ``verify``, only if it is
-    still as read and not linked on a later library (``write_story``). ``answering`` and
-    ``dropping``: the pending requests and the stale mentions the same statement deletes,
-    if it wrote the row (PostgreSQL).
+    still as read and not linked on a later library (``write_story``). ``deleting``: the
+    rows the same statement deletes, if it wrote the row (``_answered_with``).
 
     Written as SQL: the ORM took 0.19 ms to build this UPDATE, a twentieth of a relink,
     for a statement that is the same every time."""
@@ -756,8 +748,7 @@ def update_story_row(
     return _answered_with(
         f"UPDATE {table} SET {assignments} WHERE {where}",
         [*params, *where_params],
-        answering,
-        dropping,
+        deleting,
     )
 
 
@@ -766,18 +757,16 @@ def story_as_read(
     library_version: int,
     *,
     lock: bool,
-    answering: Collection[int] = (),
-    dropping: Collection[int] = (),
+    deleting: Deletions = (),
 ) -> bool:
     """Whether the story's row is still as read and not linked on a later library than
-    ``library_version``; locked till the transaction ends with ``lock``, and its
-    ``answering`` requests and ``dropping`` mentions deleted in the same statement if so
-    (PostgreSQL)."""
+    ``library_version``; locked till the transaction ends with ``lock``, and ``deleting``
+    deleted in the same statement if so (``_answered_with``)."""
     where, params = _story_where(article, library_version)
     sql = f"SELECT 1 FROM {connection.ops.quote_name(Article._meta.db_table)} WHERE {where}"
     if lock and connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    return bool(_answered_with(sql, params, answering, dropping))
+    return bool(_answered_with(sql, params, deleting))
 
 
 def _story_where(article: Article, library_version: int | None) -> tuple[str, list]:
@@ -799,37 +788,28 @@ def _story_where(article: Article, library_version: int | None) -> tuple[str, li
     return where, params
 
 
-def _answered_with(
-    sql: str, params: list, answering: Collection[int], dropping: Collection[int] = ()
-) -> int:
+def _answered_with(sql: str, params: list, deleting: Deletions) -> int:
     """Run ``sql`` (an UPDATE of the story's row, or a SELECT of it) and return how many
-    rows it wrote or found; with ``answering`` or ``dropping``, in one statement that also
-    deletes those pending requests and those stale mentions if it did (a data-modifying
-    WITH: PostgreSQL's). A story relinked then costs one round trip to the database, not
-    four or five (BEGIN, the row, its mentions, its requests, COMMIT), and on a virtual
-    machine whose database wakes slowly a round trip can cost a twentieth of a relink.
+    rows it wrote or found; with ``deleting`` (``MentionWrites.deletions``: its stale
+    mentions, its pending requests), in one statement that also deletes those rows if it
+    did (a data-modifying WITH: PostgreSQL's). A story relinked then costs one round trip
+    to the database, not four or five (BEGIN, the row, its mentions, its requests,
+    COMMIT), and on a virtual machine whose database wakes slowly a round trip can cost a
+    twentieth of a relink.
     A request some other relink answered meanwhile is not answered twice."""
-    if answering or dropping:
+    if deleting:
         quote = connection.ops.quote_name
         returning = " RETURNING 1" if sql.startswith("UPDATE") else ""
-        deletes = [
-            (quote(model._meta.db_table), sorted(ids))
-            for model, ids in ((PendingRelink, answering), (Mention, dropping))
-            if ids
-        ]
-        sql = (
-            f"WITH story AS ({sql}{returning}), "
-            + ", ".join(
-                f"deleted_{i} AS (DELETE FROM {table} WHERE id = ANY(%s)"
-                f" AND EXISTS (SELECT 1 FROM story))"
-                for i, (table, _) in enumerate(deletes)
-            )
-            + " SELECT count(*) FROM story"
+        deletes = ", ".join(
+            f"deleted_{i} AS (DELETE FROM {quote(model._meta.db_table)} WHERE id = ANY(%s)"
+            f" AND EXISTS (SELECT 1 FROM story))"
+            for i, (model, _) in enumerate(deleting)
         )
-        params = [*params, *(ids for _, ids in deletes)]
+        sql = f"WITH story AS ({sql}{returning}), {deletes} SELECT count(*) FROM story"
+        params = [*params, *(ids for _, ids in deleting)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        if answering or dropping:
+        if deleting:
             return cursor.fetchone()[0]
         return cursor.rowcount if sql.startswith("UPDATE") else len(cursor.fetchall())
 
@@ -851,8 +831,8 @@ def write_in_own_transaction(state: StoryState, result: LinkResult) -> None:
     change keeps its transaction, which fails if another relink answered its requests
     meanwhile (the rows it would add may be there already)."""
     writes = MentionWrites.of(state, result)
-    in_one_statement = answers_with_row() or not (writes.pending or writes.stale)
-    if writes.rows_written or not in_one_statement:
+    deletes_only = not (writes.new or writes.changed)
+    if not deletes_only or (writes.deletions and not answers_with_row()):
         with transaction.atomic():
             write_story(state, result, verify=True, writes=writes)
     else:
